@@ -1,0 +1,38 @@
+# KorteLijn: `make run` starts the bot, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck bench-deadlines bench-telegram clean
+
+# the virtual environment, made on first use and refreshed when pyproject.toml changes
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run the bot: SQLite (var/kortelijn.db) and the console unless a chat account is configured
+run: $(STAMP)
+	$(BIN)/kortelijn migrate
+	$(BIN)/kortelijn run
+
+## the whole suite: lint, types, unit, integration and end-to-end tests
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot handlers schedules tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench-deadlines: $(STAMP)
+	$(BIN)/python -m bench.deadlines
+
+bench-telegram: $(STAMP)
+	$(BIN)/python -m bench.telegram_fanout
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

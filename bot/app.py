@@ -1,0 +1,114 @@
+"""Wiring: the database, the dispatcher, the delivery loop, the scheduler and the transports,
+all on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import TextIO
+
+from bot import i18n
+from bot.config import ConfigError, Settings
+from bot.domain.clock import Clock, SystemClock
+from bot.outbox import DeliveryLoop
+from bot.persistence.database import create_engine, migrate, session_factory
+from bot.persistence.uow import UnitOfWork
+from bot.services.context import ServiceContext
+from bot.transports.base import Transport
+from bot.transports.console import ConsoleTransport, console_address
+from handlers.dispatch import Dispatcher
+from schedules.wakeup import DeadlineScheduler
+
+log = logging.getLogger(__name__)
+
+
+def coordinator_identities(settings: Settings) -> set[tuple[str, str]]:
+    identities = {("console", console_address(settings.console.coordinator))}
+    for entry in settings.bot.coordinators:
+        transport, sep, address = entry.partition(":")
+        if not sep or not address:
+            raise ConfigError(f"bot.coordinators: write 'transport:id', not {entry!r}")
+        identities.add((transport.strip(), address.strip()))
+    return identities
+
+
+class KorteLijn:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 transports: list[Transport] | None = None, console: bool | None = None,
+                 stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 migrate_on_start: bool = True) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = create_engine(settings.database.url)
+        self.sessions = session_factory(self.engine)
+        self.ctx = ServiceContext(clock=self.clock, norms=settings.norms)
+        self.stopped = asyncio.Event()
+        self._migrate = migrate_on_start
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.transports: dict[str, Transport] = {t.name: t for t in transports or []}
+        use_console = console if console is not None else (
+            settings.console.enabled or not (self.transports or settings.chat_accounts))
+        self.console: ConsoleTransport | None = None
+        if use_console:
+            self.console = ConsoleTransport(
+                settings.console.coordinator, stdin=stdin, stdout=stdout,
+                language=settings.bot.default_language, on_eof=self.stopped.set,
+                after_line=self._settle)
+            self.transports["console"] = self.console
+        self.delivery = DeliveryLoop(self.new_uow, self.transports, self.clock,
+                                     settings.delivery)
+        self.scheduler = DeadlineScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke)
+        self.dispatcher = Dispatcher(
+            self.new_uow, self.ctx, coordinators=coordinator_identities(settings),
+            default_language=settings.bot.default_language, on_committed=self._committed)
+
+    def new_uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    def _committed(self, uow: UnitOfWork) -> None:
+        if uow.outbox_written:
+            self.delivery.poke()
+        if uow.deadlines_changed:
+            self.scheduler.poke()
+
+    async def _settle(self) -> None:
+        """After a console line: deliver what it caused before reading the next one."""
+        await self.delivery.deliver_due()
+
+    async def start(self) -> None:
+        if self._migrate:
+            await migrate(self.engine)
+        await self.delivery.start()
+        # catch up first: deadlines that passed while the bot was down, marked late
+        await self.scheduler.start()
+        await self.delivery.deliver_due()
+        if self.console is not None:
+            self.console.announce(i18n.t(self.settings.bot.default_language, "console.banner",
+                                         name=self.settings.console.coordinator))
+        for transport in self.transports.values():
+            await transport.start(self.dispatcher.handle)
+        log.info("KorteLijn runs with %s", ", ".join(sorted(self.transports)))
+
+    async def stop(self) -> None:
+        for transport in self.transports.values():
+            with contextlib.suppress(Exception):
+                await transport.stop()
+        await self.scheduler.stop()
+        with contextlib.suppress(Exception):
+            await self.delivery.deliver_due()
+        await self.delivery.stop()
+        await self.engine.dispose()
+
+    async def run(self) -> None:
+        """Run until the console's input ends or the process is told to stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stopped.set)
+        await self.start()
+        try:
+            await self.stopped.wait()
+        finally:
+            await self.stop()

@@ -1,0 +1,61 @@
+"""Domain errors. Each carries a message-catalogue key and its arguments, so the entry point
+can answer the person in their own language; none carries case content into a log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule said no. ``key`` names the sentence in the message catalogue."""
+
+    key = "error.generic"
+
+    def __init__(self, **args: Any) -> None:
+        super().__init__(self.key)
+        self.args_for_message: dict[str, Any] = args
+
+
+class NotInvited(DomainError):
+    """The person holds no role anywhere and is no coordinator."""
+
+    key = "error.not_invited"
+
+
+class UnknownCase(DomainError):
+    """No case by that code that this person may know of. Deliberately the same answer whether
+    the case does not exist or the person is not in it."""
+
+    key = "error.unknown_case"
+
+
+class NotAllowed(DomainError):
+    key = "error.not_allowed"
+
+
+class UnknownRole(DomainError):
+    key = "error.unknown_role"
+
+
+class UnknownSignalKind(DomainError):
+    key = "error.unknown_kind"
+
+
+class KindNotAllowed(DomainError):
+    key = "error.kind_not_allowed"
+
+
+class UnknownSignal(DomainError):
+    key = "error.unknown_signal"
+
+
+class AlreadyAcknowledged(DomainError):
+    key = "error.already_acknowledged"
+
+
+class InvalidInvitation(DomainError):
+    key = "error.invalid_invitation"
+
+
+class NoteTooLong(DomainError):
+    key = "error.note_too_long"

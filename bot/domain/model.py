@@ -1,0 +1,239 @@
+"""The domain: roles, signal kinds, who a signal is addressed to, and the case's records.
+
+Pure rules only: no ORM, no transport, no scheduler, no clock of its own.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class Role(enum.StrEnum):
+    """A role a person holds in one case (DESIGN.md, "Who uses it")."""
+
+    COACH = "coach"
+    TEAM_LEAD = "team_lead"
+    LANDLORD = "landlord"
+    POLICE = "police"
+    MUNICIPALITY = "municipality"
+    MEDIATOR = "mediator"
+    MONITOR = "monitor"
+    TENANT = "tenant"
+
+
+#: the care team sees the whole case
+CARE_TEAM: frozenset[Role] = frozenset({Role.COACH, Role.TEAM_LEAD})
+#: partners that post and receive structured facts about signals
+PARTNERS: frozenset[Role] = frozenset(
+    {Role.COACH, Role.TEAM_LEAD, Role.LANDLORD, Role.POLICE, Role.MUNICIPALITY}
+)
+
+
+class SignalKind(enum.StrEnum):
+    """The signal catalogue of DESIGN.md."""
+
+    MISSED_RENT = "missed_rent"
+    MAILBOX_FULL = "mailbox_full"
+    NOISE = "noise"
+    SMELL = "smell"
+    VISITORS = "visitors"
+    PUBLIC_SPACE = "public_space"
+    POLLUTION = "pollution"
+    THREATENED_NUISANCE = "threatened_nuisance"
+    POLICE_INCIDENT = "police_incident"
+    CARE_CONCERN = "care_concern"
+    HARASSED_TENANT = "harassed_tenant"
+    UNJUST_COMPLAINT = "unjust_complaint"
+    OTHER = "other"
+
+
+#: kinds the tenant reports about their own situation; these never count against the tenant
+TENANT_REPORTS: frozenset[SignalKind] = frozenset(
+    {SignalKind.HARASSED_TENANT, SignalKind.UNJUST_COMPLAINT}
+)
+
+#: Dutch (and a few English) words people type for a role, besides its id
+ROLE_WORDS: dict[Role, tuple[str, ...]] = {
+    Role.COACH: ("begeleider", "coach", "hf_begeleider", "housing_first"),
+    Role.TEAM_LEAD: ("teamleider", "regie", "regievoerder", "teamlead", "team_leader"),
+    Role.LANDLORD: ("verhuurder", "corporatie", "woningcorporatie", "woonconsulent",
+                    "wijkbeheerder"),
+    Role.POLICE: ("politie", "wijkagent", "agent"),
+    Role.MUNICIPALITY: ("gemeente", "schuldhulp", "wijkteam", "crisisteam"),
+    Role.MEDIATOR: ("buurtbemiddeling", "bemiddelaar", "bemiddeling"),
+    Role.MONITOR: ("procesmonitor", "monitor", "process_monitor"),
+    Role.TENANT: ("deelnemer", "huurder", "bewoner"),
+}
+
+SIGNAL_WORDS: dict[SignalKind, tuple[str, ...]] = {
+    SignalKind.MISSED_RENT: ("huurachterstand", "gemiste_huurbetaling", "huur",
+                             "huurbetaling", "achterstand"),
+    SignalKind.MAILBOX_FULL: ("brievenbus_vol", "brievenbus", "post"),
+    SignalKind.NOISE: ("geluid", "geluidsoverlast", "lawaai"),
+    SignalKind.SMELL: ("stank", "stankoverlast", "geur"),
+    SignalKind.VISITORS: ("bezoek", "overlast_door_bezoek", "bezoekers"),
+    SignalKind.PUBLIC_SPACE: ("straat", "openbare_ruimte", "straat_openbare_ruimte"),
+    SignalKind.POLLUTION: ("vervuiling", "vervuiling_woning", "vervuilde_woning"),
+    SignalKind.THREATENED_NUISANCE: ("dreigende_overlast", "dreiging", "dreigend"),
+    SignalKind.POLICE_INCIDENT: ("politie_incident", "politiemelding", "incident"),
+    SignalKind.CARE_CONCERN: ("zorgsignaal", "zorgen", "zorg"),
+    SignalKind.HARASSED_TENANT: ("getreiterd", "treiteren", "intimidatie", "gepest",
+                                 "overlast_van_buren"),
+    SignalKind.UNJUST_COMPLAINT: ("onterechte_klacht", "onterecht", "bezwaar"),
+    SignalKind.OTHER: ("anders", "overig", "overige"),
+}
+
+
+def normalise_word(text: str) -> str:
+    """Fold case, accents, spaces and dashes, so 'Coördinator' and 'coordinator' match."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[\s\-]+", "_", plain)
+
+
+def _word_table(words: dict[E, tuple[str, ...]]) -> dict[str, E]:
+    table: dict[str, E] = {}
+    for member, aliases in words.items():
+        table[normalise_word(member.value)] = member
+        table[normalise_word(member.value).replace("_", "")] = member
+        for alias in aliases:
+            table[normalise_word(alias)] = member
+            table[normalise_word(alias).replace("_", "")] = member
+    return table
+
+
+_ROLES = _word_table(ROLE_WORDS)
+_KINDS = _word_table(SIGNAL_WORDS)
+
+
+def parse_role(text: str) -> Role | None:
+    """A role from its id or a Dutch word; ``None`` when it is none."""
+    return _ROLES.get(normalise_word(text))
+
+
+def parse_signal_kind(text: str) -> SignalKind | None:
+    """A signal kind from its id or a Dutch word; ``None`` when it is none."""
+    return _KINDS.get(normalise_word(text))
+
+
+def kinds_for(role: Role) -> tuple[SignalKind, ...]:
+    """The signal kinds a person in ``role`` may post, in catalogue order."""
+    if role in CARE_TEAM:
+        return tuple(k for k in SignalKind if k not in TENANT_REPORTS)
+    if role is Role.TENANT:
+        return (SignalKind.HARASSED_TENANT, SignalKind.UNJUST_COMPLAINT, SignalKind.OTHER)
+    if role in PARTNERS:
+        return tuple(
+            k for k in SignalKind if k not in TENANT_REPORTS and k is not SignalKind.CARE_CONCERN
+        )
+    # mediator and monitor pass on what they notice, without care details
+    return (SignalKind.THREATENED_NUISANCE, SignalKind.OTHER)
+
+
+def may_post(role: Role, kind: SignalKind) -> bool:
+    return kind in kinds_for(role)
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Who must follow a signal up (the window's responsible roles, in order of preference),
+    and who is told of it without a window of their own."""
+
+    responsible: tuple[Role, ...]
+    informed: tuple[Role, ...] = ()
+
+
+def route_signal(kind: SignalKind, poster: Role) -> Routing:
+    """Norm N1: partners pass a signal to each other; its addressee follows it up.
+
+    A signal from outside the care team goes to the coach (or the team lead when the case has no
+    coach). A signal from the care team goes to the landlord, except a care concern, which stays
+    inside the care team. A missed rent payment is also signalled to the municipality (N11).
+    """
+    informed: tuple[Role, ...] = ()
+    if kind is SignalKind.MISSED_RENT and poster is not Role.MUNICIPALITY:
+        informed = (Role.MUNICIPALITY,)
+    if poster in CARE_TEAM:
+        if kind is SignalKind.CARE_CONCERN:
+            other = Role.TEAM_LEAD if poster is Role.COACH else Role.COACH
+            return Routing(responsible=(other,), informed=())
+        return Routing(responsible=(Role.LANDLORD, Role.TEAM_LEAD), informed=informed)
+    return Routing(responsible=(Role.COACH, Role.TEAM_LEAD), informed=informed)
+
+
+class WindowStatus(enum.StrEnum):
+    OPEN = "open"
+    MET = "met"
+    LAPSED = "lapsed"
+    CANCELLED = "cancelled"
+
+
+class StepKind(enum.StrEnum):
+    """What happens at one deadline of a window."""
+
+    REMINDER = "reminder"
+    LAPSE = "lapse"
+
+
+class Norm(enum.StrEnum):
+    """The norms of DESIGN.md that run a clock."""
+
+    N1_SIGNAL_FOLLOW_UP = "N1"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    person_id: int
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    id: int
+    case_id: int
+    case_code: str
+    kind: SignalKind
+    posted_by: int
+    poster_role: Role
+    posted_at: datetime
+    note: str | None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: int | None = None
+    acknowledged_role: Role | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    id: int
+    case_id: int
+    norm: Norm
+    signal_id: int | None
+    responsible: tuple[Role, ...]
+    waiting_person_id: int | None
+    opened_at: datetime
+    due_at: datetime
+    status: WindowStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: int
+    window_id: int
+    kind: StepKind
+    due_at: datetime
+
+
+def step_times(opened_at: datetime, due_at: datetime, reminder_before: list[datetime]
+               ) -> list[tuple[StepKind, datetime]]:
+    """The steps of a window: reminders that fall after it opened, then the lapse."""
+    steps = [(StepKind.REMINDER, at) for at in sorted(reminder_before)
+             if opened_at < at < due_at]
+    steps.append((StepKind.LAPSE, due_at))
+    return steps

@@ -1,0 +1,43 @@
+"""Writing messages to people into the outbox, each rendered in the recipient's language.
+
+Rendering is done per recipient, so what a person receives is made for that person.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.persistence import orm
+from bot.persistence.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+#: renders a message in the given language
+Render = Callable[[str], str]
+
+
+async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: datetime, *,
+                    case_id: int | None = None, choices: Callable[[str], list[tuple[str, str]]]
+                    | None = None, edit_of: int | None = None) -> orm.OutboxRow | None:
+    """Queue a message to a person on the chat identity the bot reaches them on."""
+    person = await uow.persons.get(person_id)
+    identity = await uow.persons.identity_of(person_id)
+    if person is None or identity is None:
+        log.warning("no chat identity for person %s; message not queued", person_id)
+        return None
+    lang = person.language
+    return await uow.outbox.add(
+        transport=identity.transport, address=identity.address, person_id=person_id,
+        case_id=case_id, text=render(lang), now=now,
+        choices=choices(lang) if choices else None, edit_of=edit_of)
+
+
+async def to_chat(uow: UnitOfWork, transport: str, address: str, text: str,
+                  now: datetime, *, person_id: int | None = None,
+                  choices: list[tuple[str, str]] | None = None,
+                  reply_to: str | None = None) -> orm.OutboxRow:
+    """Queue an answer to a chat (also one whose sender is not a known person)."""
+    return await uow.outbox.add(transport=transport, address=address, person_id=person_id,
+                                text=text, now=now, choices=choices, reply_to=reply_to)

@@ -1,0 +1,373 @@
+"""The unit of work: one transaction, rolled back unless committed, with the repositories
+the services use. Messages to people go into the outbox inside the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain import model
+from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
+from bot.persistence import orm
+
+
+class UnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+        self._committed = False
+        #: set when a change touched the deadlines, so the scheduler re-arms after commit
+        self.deadlines_changed = False
+        #: set when outbox rows were written, so the delivery loop wakes after commit
+        self.outbox_written = False
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        self._committed = False
+        self.deadlines_changed = False
+        self.outbox_written = False
+        self.persons = PersonRepository(self._session)
+        self.cases = CaseRepository(self._session)
+        self.signals = SignalRepository(self._session)
+        self.windows = WindowRepository(self._session)
+        self.timeline = TimelineRepository(self._session)
+        self.outbox = OutboxRepository(self._session, self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if not self._committed:
+                # detach first, so what was read stays readable after the rollback
+                session.expunge_all()
+                await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self._committed = True
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class PersonRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_identity(self, transport: str, address: str) -> orm.Person | None:
+        stmt = (
+            select(orm.Person)
+            .join(orm.Identity, orm.Identity.person_id == orm.Person.id)
+            .where(orm.Identity.transport == transport, orm.Identity.address == address)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, person_id: int) -> orm.Person | None:
+        return await self.session.get(orm.Person, person_id)
+
+    async def add(self, *, display_name: str, language: str, transport: str, address: str,
+                  now: datetime, is_coordinator: bool = False) -> orm.Person:
+        person = orm.Person(display_name=display_name, language=language,
+                            is_coordinator=is_coordinator, created_at=now)
+        self.session.add(person)
+        await self.session.flush()
+        self.session.add(orm.Identity(person_id=person.id, transport=transport,
+                                      address=address, created_at=now))
+        await self.session.flush()
+        return person
+
+    async def identity_of(self, person_id: int) -> orm.Identity | None:
+        """The chat identity the bot reaches a person on (the first one they used)."""
+        stmt = (select(orm.Identity).where(orm.Identity.person_id == person_id)
+                .order_by(orm.Identity.id).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def organisation(self, name: str) -> orm.Organisation:
+        stmt = select(orm.Organisation).where(orm.Organisation.name == name)
+        found = (await self.session.execute(stmt)).scalar_one_or_none()
+        if found is None:
+            found = orm.Organisation(name=name)
+            self.session.add(found)
+            await self.session.flush()
+        return found
+
+
+class CaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_code(self, code: str) -> orm.Case | None:
+        stmt = select(orm.Case).where(orm.Case.code == code)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, case_id: int) -> orm.Case | None:
+        return await self.session.get(orm.Case, case_id)
+
+    async def add(self, code: str, created_by: int, now: datetime) -> orm.Case:
+        case = orm.Case(code=code, created_by=created_by, created_at=now, status="open")
+        self.session.add(case)
+        await self.session.flush()
+        return case
+
+    async def all(self) -> list[orm.Case]:
+        return list((await self.session.execute(
+            select(orm.Case).order_by(orm.Case.id))).scalars())
+
+    async def roles_of(self, case_id: int, person_id: int) -> list[Role]:
+        stmt = select(orm.Membership.role).where(
+            orm.Membership.case_id == case_id, orm.Membership.person_id == person_id)
+        return sorted((Role(r) for r in (await self.session.execute(stmt)).scalars()),
+                      key=list(Role).index)
+
+    async def cases_of(self, person_id: int) -> list[tuple[orm.Case, Role]]:
+        stmt = (
+            select(orm.Case, orm.Membership.role)
+            .join(orm.Membership, orm.Membership.case_id == orm.Case.id)
+            .where(orm.Membership.person_id == person_id)
+            .order_by(orm.Case.id, orm.Membership.id)
+        )
+        return [(case, Role(role)) for case, role in (await self.session.execute(stmt)).all()]
+
+    async def members(self, case_id: int, roles: tuple[Role, ...] | None = None
+                      ) -> list[model.Member]:
+        stmt = select(orm.Membership.person_id, orm.Membership.role).where(
+            orm.Membership.case_id == case_id).order_by(orm.Membership.id)
+        if roles is not None:
+            stmt = stmt.where(orm.Membership.role.in_([r.value for r in roles]))
+        return [model.Member(person_id=p, role=Role(r))
+                for p, r in (await self.session.execute(stmt)).all()]
+
+    async def add_member(self, case_id: int, person_id: int, role: Role,
+                         organisation_id: int | None, now: datetime) -> bool:
+        """Add the role; ``False`` when the person already holds it in this case."""
+        existing = await self.roles_of(case_id, person_id)
+        if role in existing:
+            return False
+        self.session.add(orm.Membership(case_id=case_id, person_id=person_id, role=role.value,
+                                        organisation_id=organisation_id, joined_at=now))
+        await self.session.flush()
+        return True
+
+    async def add_invitation(self, *, case_id: int, role: Role, organisation_id: int | None,
+                             code_hash: str, created_by: int, now: datetime,
+                             expires_at: datetime) -> orm.Invitation:
+        invitation = orm.Invitation(case_id=case_id, role=role.value,
+                                    organisation_id=organisation_id, code_hash=code_hash,
+                                    created_by=created_by, created_at=now,
+                                    expires_at=expires_at)
+        self.session.add(invitation)
+        await self.session.flush()
+        return invitation
+
+    async def claim_invitation(self, code_hash: str, person_id: int, now: datetime
+                               ) -> orm.Invitation | None:
+        """Mark the invitation used, once: a second claim (even a concurrent one) gets None."""
+        stmt = (
+            update(orm.Invitation)
+            .where(orm.Invitation.code_hash == code_hash,
+                   orm.Invitation.redeemed_at.is_(None),
+                   orm.Invitation.expires_at > now)
+            .values(redeemed_at=now, redeemed_by=person_id)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        found = await self.session.execute(
+            select(orm.Invitation).where(orm.Invitation.code_hash == code_hash))
+        return found.scalar_one()
+
+
+class SignalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *, case: orm.Case, kind: SignalKind, person_id: int, role: Role,
+                  note: str | None, now: datetime) -> model.Signal:
+        row = orm.SignalRow(case_id=case.id, kind=kind.value, posted_by=person_id,
+                            poster_role=role.value, posted_at=now, note=note)
+        self.session.add(row)
+        await self.session.flush()
+        return _signal(row, case.code)
+
+    async def get(self, signal_id: int) -> model.Signal | None:
+        stmt = (select(orm.SignalRow, orm.Case.code)
+                .join(orm.Case, orm.Case.id == orm.SignalRow.case_id)
+                .where(orm.SignalRow.id == signal_id))
+        found = (await self.session.execute(stmt)).first()
+        return None if found is None else _signal(found[0], found[1])
+
+    async def of_case(self, case_id: int) -> list[model.Signal]:
+        stmt = (select(orm.SignalRow, orm.Case.code)
+                .join(orm.Case, orm.Case.id == orm.SignalRow.case_id)
+                .where(orm.SignalRow.case_id == case_id).order_by(orm.SignalRow.id))
+        return [_signal(row, code) for row, code in (await self.session.execute(stmt)).all()]
+
+    async def acknowledge(self, signal_id: int, person_id: int, role: Role, now: datetime
+                          ) -> bool:
+        """Record the acknowledgement once; ``False`` when someone was first."""
+        stmt = (
+            update(orm.SignalRow)
+            .where(orm.SignalRow.id == signal_id, orm.SignalRow.acknowledged_at.is_(None))
+            .values(acknowledged_at=now, acknowledged_by=person_id, acknowledged_role=role.value)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return getattr(result, "rowcount", 0) == 1
+
+
+def _signal(row: orm.SignalRow, code: str) -> model.Signal:
+    return model.Signal(
+        id=row.id, case_id=row.case_id, case_code=code, kind=SignalKind(row.kind),
+        posted_by=row.posted_by or 0, poster_role=Role(row.poster_role), posted_at=row.posted_at,
+        note=row.note, acknowledged_at=row.acknowledged_at, acknowledged_by=row.acknowledged_by,
+        acknowledged_role=Role(row.acknowledged_role) if row.acknowledged_role else None,
+    )
+
+
+class WindowRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open(self, *, case_id: int, norm: model.Norm, signal_id: int | None,
+                   responsible: tuple[Role, ...], waiting_person_id: int | None,
+                   opened_at: datetime, due_at: datetime,
+                   steps: list[tuple[StepKind, datetime]]) -> model.Window:
+        row = orm.WindowRow(case_id=case_id, norm=norm.value, signal_id=signal_id,
+                            responsible=",".join(r.value for r in responsible),
+                            waiting_person_id=waiting_person_id, opened_at=opened_at,
+                            due_at=due_at, status=WindowStatus.OPEN.value)
+        self.session.add(row)
+        await self.session.flush()
+        self.session.add_all(
+            orm.DeadlineRow(window_id=row.id, step=kind.value, due_at=at) for kind, at in steps)
+        await self.session.flush()
+        return _window(row)
+
+    async def get(self, window_id: int) -> model.Window | None:
+        row = await self.session.get(orm.WindowRow, window_id)
+        return None if row is None else _window(row)
+
+    async def for_signal(self, signal_id: int) -> list[model.Window]:
+        stmt = select(orm.WindowRow).where(orm.WindowRow.signal_id == signal_id)
+        return [_window(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def open_of_case(self, case_id: int) -> list[model.Window]:
+        stmt = (select(orm.WindowRow)
+                .where(orm.WindowRow.case_id == case_id,
+                       orm.WindowRow.status == WindowStatus.OPEN.value)
+                .order_by(orm.WindowRow.due_at))
+        return [_window(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def close(self, window_id: int, status: WindowStatus, now: datetime) -> bool:
+        """Close an open window and skip its pending steps; ``False`` if it was not open."""
+        result = await self.session.execute(
+            update(orm.WindowRow)
+            .where(orm.WindowRow.id == window_id,
+                   orm.WindowRow.status == WindowStatus.OPEN.value)
+            .values(status=status.value, closed_at=now)
+            .execution_options(synchronize_session=False))
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        await self.session.execute(
+            update(orm.DeadlineRow)
+            .where(orm.DeadlineRow.window_id == window_id, orm.DeadlineRow.done_at.is_(None))
+            .values(done_at=now, outcome="skipped")
+            .execution_options(synchronize_session=False))
+        return True
+
+    async def next_due(self) -> datetime | None:
+        """The earliest pending deadline (one indexed look-up)."""
+        stmt = select(func.min(orm.DeadlineRow.due_at)).where(orm.DeadlineRow.done_at.is_(None))
+        value: datetime | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return value
+
+    async def due(self, now: datetime, limit: int) -> list[model.Step]:
+        stmt = (select(orm.DeadlineRow)
+                .where(orm.DeadlineRow.done_at.is_(None), orm.DeadlineRow.due_at <= now)
+                .order_by(orm.DeadlineRow.due_at, orm.DeadlineRow.id).limit(limit))
+        return [model.Step(id=r.id, window_id=r.window_id, kind=StepKind(r.step),
+                           due_at=r.due_at) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def claim_step(self, step_id: int, now: datetime, late: bool) -> bool:
+        """Mark a step done, once: a second claim (a job fired twice) gets ``False``."""
+        result = await self.session.execute(
+            update(orm.DeadlineRow)
+            .where(orm.DeadlineRow.id == step_id, orm.DeadlineRow.done_at.is_(None))
+            .values(done_at=now, outcome="done", late=late)
+            .execution_options(synchronize_session=False))
+        return getattr(result, "rowcount", 0) == 1
+
+
+def _window(row: orm.WindowRow) -> model.Window:
+    return model.Window(
+        id=row.id, case_id=row.case_id, norm=model.Norm(row.norm), signal_id=row.signal_id,
+        responsible=tuple(Role(r) for r in row.responsible.split(",") if r),
+        waiting_person_id=row.waiting_person_id, opened_at=row.opened_at, due_at=row.due_at,
+        status=WindowStatus(row.status),
+    )
+
+
+class TimelineRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def record(self, *, case_id: int, at: datetime, event: str, actor_id: int | None = None,
+               actor_role: Role | None = None, signal_id: int | None = None,
+               **data: str | int | bool | None) -> None:
+        self.session.add(orm.TimelineRow(
+            case_id=case_id, at=at, event=event, actor_id=actor_id,
+            actor_role=actor_role.value if actor_role else None, signal_id=signal_id,
+            data=dict(data)))
+
+    async def of_case(self, case_id: int) -> list[orm.TimelineRow]:
+        stmt = (select(orm.TimelineRow).where(orm.TimelineRow.case_id == case_id)
+                .order_by(orm.TimelineRow.at, orm.TimelineRow.id))
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
+        self.session = session
+        self._uow = uow
+
+    async def add(self, *, transport: str, address: str, text: str, now: datetime,
+                  person_id: int | None = None, case_id: int | None = None,
+                  choices: list[tuple[str, str]] | None = None, edit_of: int | None = None,
+                  reply_to: str | None = None) -> orm.OutboxRow:
+        row = orm.OutboxRow(
+            transport=transport, address=address, person_id=person_id, case_id=case_id,
+            text=text, choices=[list(c) for c in choices or []], edit_of=edit_of,
+            reply_to=reply_to, status="pending", attempts=0, created_at=now,
+            next_attempt_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        self._uow.outbox_written = True
+        return row
+
+    async def offering(self, case_id: int, command: str, limit: int = 500
+                       ) -> list[orm.OutboxRow]:
+        """The case's messages (newest first) that offered ``command`` as a choice."""
+        stmt = (select(orm.OutboxRow)
+                .where(orm.OutboxRow.case_id == case_id, orm.OutboxRow.edit_of.is_(None))
+                .order_by(orm.OutboxRow.id.desc()).limit(limit))
+        return [row for row in (await self.session.execute(stmt)).scalars()
+                if any(c[1] == command for c in row.choices)]

@@ -1,0 +1,104 @@
+"""Transport-neutral message shapes and the contract every chat transport fulfils.
+
+A transport turns what arrives from a chat network into :class:`Incoming` and hands it to the
+core; it sends :class:`Outgoing` messages the delivery loop gives it. It holds no business rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One button (Telegram), reaction or numbered option (console)."""
+
+    label: str
+    #: the command the choice stands for, exactly as a person could type it (``/ok 3``)
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message, button press or command from a person."""
+
+    transport: str
+    #: where to answer: the private chat or the group/room it came from
+    chat_id: str
+    #: who sent it, stable per person on that transport
+    sender_id: str
+    #: how the transport names the sender (not stored in logs)
+    sender_name: str
+    text: str
+    #: the transport's id of this message or button press, if it has one
+    message_id: str | None = None
+    #: set when the message came from a group/room rather than a private chat
+    is_group: bool = False
+    #: set when this is a button press; ``text`` is then the choice's command
+    is_choice: bool = False
+    #: the transport message the pressed button belonged to
+    choice_message_id: str | None = None
+    #: the sender's language as the transport reports it (``nl``, ``en-GB``), if any
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to one chat."""
+
+    chat_id: str
+    text: str
+    choices: tuple[Choice, ...] = ()
+    #: when set, replace the earlier message with this transport id instead of sending anew
+    edit_of: str | None = None
+    #: when set, send as an answer to this transport message id
+    reply_to: str | None = None
+    #: how to name the recipient where the transport shows it (the console); never logged
+    recipient_label: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered now."""
+
+
+class RetryLater(DeliveryError):
+    """Temporary failure: try again, after ``retry_after`` seconds if the network said so."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class PermanentFailure(DeliveryError):
+    """The message can never be delivered to this chat (blocked, chat gone): do not retry."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+IncomingHandler = Callable[[Incoming], Awaitable[None]]
+
+
+class Transport(Protocol):
+    """What the core needs of a chat network."""
+
+    #: short stable name, stored with each chat identity: ``console``, ``telegram``, ``matrix``
+    name: str
+
+    async def start(self, on_incoming: IncomingHandler) -> None:
+        """Start receiving; call ``on_incoming`` for every message, in order per chat."""
+
+    async def stop(self) -> None:
+        """Stop receiving and release connections."""
+
+    async def send(self, message: Outgoing) -> str:
+        """Send (or edit) one message; return the transport's id for it.
+
+        Raises :class:`RetryLater` or :class:`PermanentFailure`.
+        """
+        ...

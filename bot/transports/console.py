@@ -1,0 +1,142 @@
+"""The console: a line-based chat in the terminal that stands in for many people's phones.
+
+``/als <naam>`` (or ``/as``) switches who is typing; every other line is exactly what a Telegram
+or Matrix user would type. Each message the bot sends is printed with the recipient's name in
+brackets in front, on every line (``[Naam] …``), so a script can tell who received what.
+Choices are shown as numbered options; typing the number picks one. It reads a terminal or a
+pipe alike; at the end of its input it stops the bot (after delivering what is due).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.domain.model import normalise_word
+from bot.i18n import t
+from bot.transports.base import Choice, Incoming, IncomingHandler, Outgoing
+
+log = logging.getLogger(__name__)
+
+SWITCH_COMMANDS = ("/als", "/as")
+
+
+def console_address(name: str) -> str:
+    """A person's console identity: the name, case and accents folded."""
+    return normalise_word(name)
+
+
+class ConsoleTransport:
+    name = "console"
+
+    def __init__(self, first_person: str, *, stdin: TextIO | None = None,
+                 stdout: TextIO | None = None, language: str = "nl",
+                 on_eof: Callable[[], None] | None = None,
+                 after_line: Callable[[], Awaitable[object]] | None = None) -> None:
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._language = language
+        self._on_eof = on_eof or (lambda: None)
+        #: awaited after each line, so output follows input in a scripted run
+        self._after_line = after_line
+        self.current = first_person.strip()
+        self._names: dict[str, str] = {console_address(self.current): self.current}
+        self._choices: dict[str, tuple[Choice, ...]] = {}
+        self._messages = 0
+        self._task: asyncio.Task[None] | None = None
+        self._interactive = bool(getattr(self._stdin, "isatty", lambda: False)())
+
+    # --- receiving --------------------------------------------------------------------------
+    async def start(self, on_incoming: IncomingHandler) -> None:
+        self._task = asyncio.create_task(self._read(on_incoming), name="console-reader")
+
+    async def stop(self) -> None:
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _read(self, on_incoming: IncomingHandler) -> None:
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def pump() -> None:  # a daemon thread: a blocked read never holds up shutdown
+            try:
+                for line in self._stdin:
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+            finally:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        self._prompt()
+        while True:
+            line = await lines.get()
+            if line is None:
+                self._on_eof()
+                return
+            try:
+                await self.feed(line, on_incoming)
+            except Exception:
+                log.exception("console line could not be handled")
+            self._prompt()
+
+    async def feed(self, line: str, on_incoming: IncomingHandler) -> None:
+        """Handle one typed line as the current person."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return
+        word, _, rest = text.partition(" ")
+        if word.lower() in SWITCH_COMMANDS:
+            name = rest.strip()
+            if name:
+                self.current = name
+                self._names.setdefault(console_address(name), name)
+            self._print("console", t(self._language, "console.now_typing", name=self.current))
+            return
+        address = console_address(self.current)
+        is_choice = False
+        if text.isdigit() and address in self._choices:
+            options = self._choices[address]
+            index = int(text) - 1
+            if 0 <= index < len(options):
+                text, is_choice = options[index].command, True
+        await on_incoming(Incoming(
+            transport=self.name, chat_id=address, sender_id=address, sender_name=self.current,
+            text=text, is_choice=is_choice))
+        if self._after_line is not None:
+            await self._after_line()
+
+    # --- sending ----------------------------------------------------------------------------
+    async def send(self, message: Outgoing) -> str:
+        self._messages += 1
+        name = message.recipient_label or self._names.get(message.chat_id, message.chat_id)
+        text = message.text
+        if message.edit_of is not None:
+            text = t(self._language, "console.edited") + " " + text
+        lines = text.splitlines() or [""]
+        for number, choice in enumerate(message.choices, start=1):
+            lines.append(f"  {number}) {choice.label}  ({choice.command})")
+        if message.choices:
+            self._choices[message.chat_id] = message.choices
+        for line in lines:
+            self._print(name, line)
+        return str(self._messages)
+
+    def announce(self, text: str) -> None:
+        """A line from the console itself (not a message to anyone)."""
+        self._print("console", text)
+
+    def _print(self, name: str, line: str) -> None:
+        self._stdout.write(f"[{name}] {line}\n")
+        self._stdout.flush()
+
+    def _prompt(self) -> None:
+        if self._interactive:
+            self._stdout.write(f"{self.current}> ")
+            self._stdout.flush()

@@ -1,0 +1,237 @@
+"""One small handler per command: build the command, call the service, reply.
+
+Handlers are transport-agnostic: they see an :class:`~bot.transports.base.Incoming` and answer
+through the outbox. Every sentence comes from the message catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot import i18n
+from bot.domain import errors
+from bot.domain.commands import (
+    AcknowledgeSignal,
+    CreateCase,
+    InviteToRole,
+    PostSignal,
+    RedeemInvitation,
+)
+from bot.domain.model import Role, SignalKind, kinds_for, parse_role, parse_signal_kind
+from bot.persistence import orm
+from bot.persistence.uow import UnitOfWork
+from bot.services import cases, queries, signals
+from bot.services.context import ServiceContext
+from bot.transports.base import Incoming
+
+
+class UsageError(errors.DomainError):
+    key = "error.usage"
+
+
+class CoordinatorOnly(errors.NotAllowed):
+    key = "error.coordinator_only"
+
+
+class NotANumber(errors.DomainError):
+    key = "error.not_a_number"
+
+
+class UnknownLanguage(errors.DomainError):
+    key = "error.unknown_language"
+
+
+@dataclass
+class Request:
+    """One incoming message being handled, inside one unit of work."""
+
+    incoming: Incoming
+    uow: UnitOfWork
+    ctx: ServiceContext
+    person: orm.Person | None
+    lang: str
+    #: the text after the command word, as typed (free text keeps its spaces)
+    rest: str = ""
+    replies: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+
+    def reply(self, text: str, choices: list[tuple[str, str]] | None = None) -> None:
+        self.replies.append((text, choices or []))
+
+    def t(self, key: str, **args: object) -> str:
+        return i18n.t(self.lang, key, **args)
+
+    @property
+    def me(self) -> orm.Person:
+        if self.person is None:
+            raise errors.NotInvited()
+        return self.person
+
+
+async def cmd_start(req: Request, args: list[str]) -> None:
+    """Accept an invitation: bind this chat identity to a role in a case."""
+    if not args:
+        if req.person is None:
+            raise errors.NotInvited()
+        req.reply(req.t("start.known"))
+        return
+    if req.person is None:
+        # a person is stored only once they hold an invitation that works
+        if not cases.INVITE_CODE.match(cases.normalise_invite_code(args[0])):
+            raise errors.InvalidInvitation()
+        req.person = await req.uow.persons.add(
+            display_name=req.incoming.sender_name.strip()[:200] or "?", language=req.lang,
+            transport=req.incoming.transport, address=req.incoming.sender_id,
+            now=req.ctx.clock.now())
+    joined = await cases.redeem(RedeemInvitation(person_id=req.me.id, code=args[0]),
+                                req.uow, req.ctx)
+    role = i18n.role_name(req.lang, joined.role)
+    key = "invite.already_member" if joined.already else "invite.welcome"
+    req.reply(req.t(key, role=role, code=joined.case_code))
+
+
+async def cmd_newcase(req: Request, args: list[str]) -> None:
+    """Create a case (coordinator)."""
+    if not req.me.is_coordinator:
+        raise CoordinatorOnly()
+    code = await cases.create_case(CreateCase(coordinator_id=req.me.id), req.uow, req.ctx)
+    req.reply(req.t("case.created", code=code))
+
+
+async def cmd_invite(req: Request, args: list[str]) -> None:
+    """Invite someone to a role in a case (coordinator)."""
+    if not req.me.is_coordinator:
+        raise CoordinatorOnly()
+    if len(args) < 2:
+        raise UsageError(usage=req.t("usage.invite"))
+    role = parse_role(args[1])
+    if role is None:
+        raise errors.UnknownRole(given=args[1], choices=tuple(Role))
+    organisation = " ".join(args[2:]) or None
+    issued = await cases.invite(
+        InviteToRole(coordinator_id=req.me.id, case_code=args[0], role=role,
+                     organisation=organisation), req.uow, req.ctx)
+    text = req.t("invite.created", role=i18n.role_name(req.lang, role), code=issued.case_code,
+                 invite=issued.code, until=i18n.when(req.lang, issued.expires_at))
+    for transport, link in req.ctx.invite_links.items():
+        if transport != "console":
+            text += "\n" + req.t("invite.link", link=link(issued.code.replace("-", "")))
+    req.reply(text)
+
+
+async def cmd_signal(req: Request, args: list[str]) -> None:
+    """Pass on a signal: /signaal <zaak> <soort> [toelichting]."""
+    me = req.me
+    words = req.rest.split(None, 2)
+    my_codes = list(dict.fromkeys(case.code for case, _ in await req.uow.cases.cases_of(me.id)))
+    if words and cases.normalise_case_code(words[0]) is not None:
+        case_code, words = words[0], words[1:]
+    elif len(my_codes) == 1:
+        # with one case, the case may be left out: /signaal huurachterstand
+        case_code, words = my_codes[0], req.rest.split(None, 1)
+    elif not my_codes:
+        raise errors.NotAllowed()
+    elif not words:
+        req.reply(req.t("signal.choose_case"),
+                  [(code, f"/signaal {code}") for code in my_codes])
+        return
+    else:
+        raise errors.UnknownCase(code=words[0])
+    case, roles = await signals.case_of_member(req.uow, me.id, case_code)
+    allowed = tuple(dict.fromkeys(k for role in roles for k in kinds_for(role)))
+    if not words:
+        req.reply(req.t("signal.choose_kind", code=case.code),
+                  [(i18n.kind_name(req.lang, k), f"/signaal {case.code} {k.value}")
+                   for k in allowed])
+        return
+    kind = parse_signal_kind(words[0])
+    if kind is None:
+        raise errors.UnknownSignalKind(given=words[0], choices=allowed)
+    note = words[1] if len(words) > 1 else None
+    posted = await signals.post_signal(
+        PostSignal(person_id=me.id, case_code=case.code, kind=kind, note=note),
+        req.uow, req.ctx)
+    now = req.ctx.clock.now()
+    due = posted.window.due_at
+    facts = {"number": posted.signal.id, "kind": i18n.kind_name(req.lang, kind),
+             "code": case.code, "due": i18n.when(req.lang, due)}
+    if posted.addressees:
+        req.reply(req.t("signal.posted", addressees=_addressees(req.lang, posted),
+                        left=i18n.time_left(req.lang, due, now), **facts))
+    else:
+        req.reply(req.t("signal.posted_no_addressee",
+                        roles=i18n.role_list(req.lang, posted.window.responsible[:1]), **facts))
+
+
+def _addressees(lang: str, posted: signals.SignalPosted) -> str:
+    role = i18n.role_name(lang, posted.addressee_role or posted.window.responsible[0])
+    return f"{role} ({', '.join(posted.addressees)})"
+
+
+async def cmd_ack(req: Request, args: list[str]) -> None:
+    """Acknowledge a signal: /ok <nr>."""
+    me = req.me
+    if not args:
+        raise UsageError(usage=req.t("usage.ack"))
+    number = args[0].lstrip("#")
+    if not number.isdigit():
+        raise NotANumber(given=args[0], usage=req.t("usage.ack"))
+    result = await signals.acknowledge(AcknowledgeSignal(person_id=me.id, signal_id=int(number)),
+                                       req.uow, req.ctx)
+    signal = result.signal
+    text = req.t("ack.done", number=signal.id, kind=i18n.kind_name(req.lang, signal.kind),
+                 code=signal.case_code, poster=i18n.role_name(req.lang, signal.poster_role))
+    if result.after_lapse:
+        text += req.t("ack.after_lapse")
+    req.reply(text)
+
+
+async def cmd_cases(req: Request, args: list[str]) -> None:
+    """List my cases."""
+    req.reply(await queries.list_cases(req.me, req.uow, req.ctx))
+
+
+async def cmd_status(req: Request, args: list[str]) -> None:
+    """Where a case stands, as my role may see it."""
+    me = req.me
+    if not args:
+        codes = list(dict.fromkeys(c.code for c, _ in await req.uow.cases.cases_of(me.id)))
+        if len(codes) == 1:
+            args = codes
+        else:
+            raise UsageError(usage=req.t("usage.status"))
+    req.reply(await queries.case_status(me, args[0], req.uow, req.ctx))
+
+
+async def cmd_language(req: Request, args: list[str]) -> None:
+    """Choose my language."""
+    me = req.me
+    if not args or args[0].lower() not in i18n.LANGUAGES:
+        raise UnknownLanguage()
+    me.language = args[0].lower()
+    req.lang = me.language
+    req.reply(req.t("language.set"))
+
+
+async def cmd_help(req: Request, args: list[str]) -> None:
+    """What I may do in my roles."""
+    me = req.me
+    roles = list(dict.fromkeys(r for _, r in await req.uow.cases.cases_of(me.id)))
+    names = [i18n.role_name(req.lang, r) for r in roles]
+    if me.is_coordinator:
+        names.append(req.t("help.coordinator"))
+    lines = [req.t("help.header",
+                   roles=req.t("help.roles", roles=", ".join(names)) if names else "")]
+    if me.is_coordinator:
+        lines += [req.t("help.newcase"), req.t("help.invite")]
+    if roles:
+        lines += [req.t("help.signal"), req.t("help.ack")]
+    lines += [req.t("help.cases"), req.t("help.status"), req.t("help.start"),
+              req.t("help.language")]
+    if me.is_coordinator:
+        lines.append(req.t("help.roles_list", roles=", ".join(
+            f"{r.value} ({i18n.role_name(req.lang, r)})" for r in Role)))
+    if roles:
+        kinds: list[SignalKind] = list(dict.fromkeys(k for r in roles for k in kinds_for(r)))
+        lines.append(req.t("help.kinds_list", kinds=", ".join(
+            f"{k.value} ({i18n.kind_name(req.lang, k)})" for k in kinds)))
+    req.reply("\n".join(lines))

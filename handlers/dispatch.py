@@ -1,0 +1,146 @@
+"""From an incoming message to a service call and replies, in one unit of work.
+
+The command table is the one place that names the commands (Dutch, with English aliases).
+A domain error becomes a clear answer in the person's language, and nothing of the failed
+attempt is kept; an unexpected error is logged without content and answered likewise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from bot import i18n, notify
+from bot.domain import errors
+from bot.domain.model import Role, SignalKind
+from bot.persistence.uow import UnitOfWork
+from bot.services.context import ServiceContext
+from bot.transports.base import Incoming
+from handlers import commands
+from handlers.commands import Request
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request, list[str]], Awaitable[None]]
+
+#: command word → handler; the first word of each pair is the Dutch name
+COMMANDS: dict[str, Handler] = {
+    "start": commands.cmd_start,
+    "nieuwezaak": commands.cmd_newcase, "newcase": commands.cmd_newcase,
+    "uitnodigen": commands.cmd_invite, "invite": commands.cmd_invite,
+    "signaal": commands.cmd_signal, "signal": commands.cmd_signal,
+    "ok": commands.cmd_ack, "ack": commands.cmd_ack,
+    "zaken": commands.cmd_cases, "cases": commands.cmd_cases,
+    "status": commands.cmd_status,
+    "taal": commands.cmd_language, "language": commands.cmd_language,
+    "help": commands.cmd_help, "hulp": commands.cmd_help,
+}
+
+
+class UnknownCommand(errors.DomainError):
+    key = "error.unknown_command"
+
+
+class NotACommand(errors.DomainError):
+    key = "error.not_a_command"
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """'/signaal@KorteLijnBot Z-7K3M huur' → ('signaal', 'Z-7K3M huur')."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    word = head.split("@", 1)[0].lower()
+    return word, rest.strip()
+
+
+def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
+    """Error arguments in the person's language: roles, kinds and moments by name."""
+    out: dict[str, str] = {}
+    for key, value in args.items():
+        if isinstance(value, Role):
+            out[key] = i18n.role_name(lang, value)
+        elif isinstance(value, SignalKind):
+            out[key] = i18n.kind_name(lang, value)
+        elif isinstance(value, datetime):
+            out[key] = i18n.when(lang, value)
+        elif isinstance(value, tuple | list):
+            out[key] = ", ".join(
+                f"{v.value} ({i18n.role_name(lang, v)})" if isinstance(v, Role)
+                else f"{v.value} ({i18n.kind_name(lang, v)})" if isinstance(v, SignalKind)
+                else str(v) for v in value)
+        else:
+            out[key] = "?" if value is None else str(value)
+    return out
+
+
+class Dispatcher:
+    def __init__(self, new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, *,
+                 coordinators: set[tuple[str, str]], default_language: str = "nl",
+                 on_committed: Callable[[UnitOfWork], None] | None = None) -> None:
+        self._new_uow = new_uow
+        self._ctx = ctx
+        self._coordinators = coordinators
+        self._default_language = default_language
+        self._on_committed = on_committed or (lambda _uow: None)
+
+    async def handle(self, incoming: Incoming) -> None:
+        lang = i18n.language_of(incoming.language_hint, self._default_language)
+        person_id: int | None = None
+        try:
+            async with self._new_uow() as uow:
+                person = await uow.persons.by_identity(incoming.transport, incoming.sender_id)
+                if person is None and (incoming.transport, incoming.sender_id) in \
+                        self._coordinators:
+                    person = await uow.persons.add(
+                        display_name=incoming.sender_name.strip()[:200] or "?", language=lang,
+                        transport=incoming.transport, address=incoming.sender_id,
+                        now=self._ctx.clock.now(), is_coordinator=True)
+                if person is not None:
+                    lang, person_id = person.language, person.id
+                parsed = parse_command(incoming.text)
+                if person is None and (parsed is None or parsed[0] != "start"):
+                    raise errors.NotInvited()
+                if parsed is None:
+                    raise NotACommand()
+                word, rest = parsed
+                handler = COMMANDS.get(word)
+                if handler is None:
+                    raise UnknownCommand(command="/" + word)
+                req = Request(incoming=incoming, uow=uow, ctx=self._ctx, person=person,
+                              lang=lang, rest=rest)
+                await handler(req, rest.split())
+                person_id = req.person.id if req.person else None
+                for text, choices in req.replies:
+                    await self._answer(uow, incoming, text, choices, person_id)
+                await uow.commit()
+            self._on_committed(uow)
+        except errors.DomainError as error:
+            text = i18n.t(lang, error.key, **format_args(lang, error.args_for_message))
+            await self._answer_alone(incoming, text, person_id)
+        except Exception:
+            # no content in the log: only what kind of message failed
+            log.exception("handling a message from %s failed", incoming.transport)
+            await self._answer_alone(incoming, i18n.t(lang, "error.internal"), person_id)
+
+    async def _answer(self, uow: UnitOfWork, incoming: Incoming, text: str,
+                      choices: list[tuple[str, str]], person_id: int | None) -> None:
+        await notify.to_chat(uow, incoming.transport, incoming.chat_id, text,
+                             self._ctx.clock.now(), person_id=person_id, choices=choices,
+                             reply_to=incoming.message_id if incoming.is_group else None)
+
+    async def _answer_alone(self, incoming: Incoming, text: str, person_id: int | None
+                            ) -> None:
+        """Answer in a fresh transaction: whatever the failed attempt wrote is gone."""
+        try:
+            async with self._new_uow() as uow:
+                if person_id is not None and await uow.persons.get(person_id) is None:
+                    person_id = None
+                await self._answer(uow, incoming, text, [], person_id)
+                await uow.commit()
+            self._on_committed(uow)
+        except Exception:
+            log.exception("could not queue an answer on %s", incoming.transport)

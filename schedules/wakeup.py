@@ -1,0 +1,85 @@
+"""APScheduler wiring: one job, re-armed for the earliest pending deadline in the database.
+
+The database is the source of truth; the scheduler only wakes the bot. One job re-armed per
+change (rather than one stored job per deadline) keeps arming as cheap as an indexed look-up, so
+100,000 open windows cost no start-up time, and a restart loses nothing: at start the bot first
+carries out every deadline that passed while it was down, then arms the job for the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.persistence.uow import UnitOfWork
+from bot.services.context import ServiceContext
+from bot.services.deadlines import process_due
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "kortelijn-deadlines"
+
+
+class DeadlineScheduler:
+    def __init__(self, new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, *,
+                 after_run: Callable[[], None] | None = None) -> None:
+        self._new_uow = new_uow
+        self._ctx = ctx
+        self._after_run = after_run or (lambda: None)
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._lock = asyncio.Lock()
+        self.armed_for: datetime | None = None
+        #: set each time a run has finished (tests wait on it instead of on time)
+        self.ran = asyncio.Event()
+
+    async def start(self) -> None:
+        """Catch up on everything that fell due while the bot was down, then arm."""
+        self._scheduler.start()
+        await self.run_due()
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def run_due(self) -> int:
+        """Carry out every due step now and arm the job for the next one."""
+        async with self._lock:
+            try:
+                done = await process_due(self._new_uow, self._ctx)
+            except Exception:
+                log.exception("carrying out deadlines failed; will try again")
+                done = 0
+            if done:
+                log.info("carried out %d deadline step(s)", done)
+                self._after_run()
+            await self._arm()
+        self.ran.set()
+        return done
+
+    def poke(self) -> None:
+        """Deadlines changed: re-arm for the earliest one (soon, on the event loop)."""
+        asyncio.get_running_loop().create_task(self._rearm())
+
+    async def _rearm(self) -> None:
+        async with self._lock:
+            await self._arm()
+
+    async def _arm(self) -> None:
+        async with self._new_uow() as uow:
+            next_due = await uow.windows.next_due()
+        if next_due == self.armed_for and self._scheduler.get_job(JOB_ID) is not None:
+            return
+        self.armed_for = next_due
+        if next_due is None:
+            if self._scheduler.get_job(JOB_ID) is not None:
+                self._scheduler.remove_job(JOB_ID)
+            return
+        # misfire_grace_time=None: a wake-up that comes late still runs; coalesce: once
+        self._scheduler.add_job(self.run_due, DateTrigger(run_date=next_due), id=JOB_ID,
+                                replace_existing=True, misfire_grace_time=None, coalesce=True)
+        log.debug("armed for %s", next_due.isoformat(timespec="seconds"))

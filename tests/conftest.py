@@ -1,0 +1,55 @@
+"""Shared fixtures: a clock that only moves when told, and databases of both kinds.
+
+Persistence tests run against SQLite always, and against PostgreSQL when
+``KORTELIJN_TEST_DATABASE_URL`` names one (``.ci/run`` sets it to this machine's server).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.domain.clock import ManualClock
+from bot.persistence.database import create_engine
+
+PG_URL = os.environ.get("KORTELIJN_TEST_DATABASE_URL", "")
+
+#: a Monday morning, 09:00 in Amsterdam
+START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def _backends() -> list[object]:
+    params: list[object] = ["sqlite"]
+    params.append(pytest.param("postgresql", marks=[
+        pytest.mark.postgres,
+        pytest.mark.skipif(not PG_URL, reason="KORTELIJN_TEST_DATABASE_URL is not set")]))
+    return params
+
+
+@pytest.fixture(params=_backends())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of each kind, as an SQLAlchemy URL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'kortelijn.db'}"
+        return
+    await _reset_postgres(PG_URL)
+    yield PG_URL
+    await _reset_postgres(PG_URL)
