@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import aliased
 
 from bot.config import DeliverySettings
 from bot.domain.clock import Clock
@@ -26,6 +27,22 @@ from bot.transports.base import Choice, Outgoing, PermanentFailure, RetryLater, 
 log = logging.getLogger(__name__)
 
 BATCH = 100
+
+
+def _due(now: datetime) -> Select[tuple[orm.OutboxRow]]:
+    """Pending messages due now, oldest first, except those queued behind an earlier message
+    to the same chat that is still waiting for its retry (order per chat is kept)."""
+    earlier = aliased(orm.OutboxRow)
+    waiting_before = (
+        select(earlier.id)
+        .where(earlier.transport == orm.OutboxRow.transport,
+               earlier.address == orm.OutboxRow.address,
+               earlier.status == "pending", earlier.id < orm.OutboxRow.id)
+        .exists())
+    return (select(orm.OutboxRow)
+            .where(orm.OutboxRow.status == "pending", orm.OutboxRow.next_attempt_at <= now,
+                   ~waiting_before)
+            .order_by(orm.OutboxRow.id).limit(BATCH))
 
 
 class DeliveryLoop:
@@ -72,14 +89,12 @@ class DeliveryLoop:
     async def deliver_due(self) -> datetime | None:
         """Send every message that is due now; return when the next pending one is due."""
         async with self._lock:
+            tried: set[int] = set()
             while True:
                 now = self._clock.now()
                 async with self._new_uow() as uow:
-                    rows = list((await uow.session.execute(
-                        select(orm.OutboxRow)
-                        .where(orm.OutboxRow.status == "pending",
-                               orm.OutboxRow.next_attempt_at <= now)
-                        .order_by(orm.OutboxRow.id).limit(BATCH))).scalars())
+                    rows = [row for row in (await uow.session.execute(_due(now))).scalars()
+                            if row.id not in tried]
                 if not rows:
                     break
                 held: set[tuple[str, str]] = set()
@@ -87,10 +102,9 @@ class DeliveryLoop:
                     chat = (row.transport, row.address)
                     if chat in held:
                         continue  # keep the order per chat: an earlier one is waiting
+                    tried.add(row.id)
                     if not await self._deliver(row):
                         held.add(chat)
-                if len(rows) < BATCH or held:
-                    break
             async with self._new_uow() as uow:
                 return (await uow.session.execute(
                     select(orm.OutboxRow.next_attempt_at)
