@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 BATCH = 100
 
 
-def _due(now: datetime) -> Select[tuple[orm.OutboxRow]]:
+def _due(now: datetime) -> Select[orm.OutboxRow]:
     """Pending messages due now, oldest first, except those queued behind an earlier message
     to the same chat that is still waiting for its retry (order per chat is kept)."""
     earlier = aliased(orm.OutboxRow)

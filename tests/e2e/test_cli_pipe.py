@@ -22,11 +22,11 @@ class Process:
         self.proc.stdin.write((line + "\n").encode())
         await self.proc.stdin.drain()
 
-    async def expect(self, pattern: str, timeout: float = 20) -> str:
+    async def expect(self, pattern: str, limit_s: float = 20) -> str:
         """Read output until a line matches (a deadline, not a sleep)."""
         assert self.proc.stdout is not None
         regex = re.compile(pattern)
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(limit_s):
             while True:
                 raw = await self.proc.stdout.readline()
                 if not raw:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.domain.model import (
     CARE_TEAM,
+    ROLE_WORDS,
+    SIGNAL_WORDS,
     TENANT_REPORTS,
     Role,
     SignalKind,
     StepKind,
     kinds_for,
+    normalise_word,
     parse_role,
     parse_signal_kind,
     route_signal,
@@ -60,8 +65,6 @@ def test_unknown_words_are_none() -> None:
 
 
 def test_no_word_means_two_things() -> None:
-    from bot.domain.model import ROLE_WORDS, SIGNAL_WORDS, normalise_word
-
     for table in (ROLE_WORDS, SIGNAL_WORDS):
         seen: dict[str, object] = {}
         for member, words in table.items():
@@ -100,8 +103,6 @@ def test_coach_signal_goes_to_the_landlord() -> None:
 
 
 def test_steps_keep_reminders_inside_the_window() -> None:
-    from datetime import timedelta
-
     due = START + timedelta(hours=48)
     steps = step_times(START, due, [due - timedelta(hours=4), due - timedelta(hours=60)])
     assert steps == [(StepKind.REMINDER, due - timedelta(hours=4)), (StepKind.LAPSE, due)]
