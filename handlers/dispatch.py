@@ -92,6 +92,12 @@ class Dispatcher:
         person_id: int | None = None
         try:
             async with self._new_uow() as uow:
+                if incoming.update_key is not None:
+                    if await uow.updates.seen(incoming.transport, incoming.update_key):
+                        log.info("update from %s seen before; skipped", incoming.transport)
+                        return
+                    uow.updates.record(incoming.transport, incoming.update_key,
+                                       self._ctx.clock.now())
                 person = await uow.persons.by_identity(incoming.transport, incoming.sender_id)
                 if person is None and (incoming.transport, incoming.sender_id) in \
                         self._coordinators:
@@ -139,6 +145,9 @@ class Dispatcher:
             async with self._new_uow() as uow:
                 if person_id is not None and await uow.persons.get(person_id) is None:
                     person_id = None
+                if incoming.update_key is not None:
+                    uow.updates.record(incoming.transport, incoming.update_key,
+                                       self._ctx.clock.now())
                 await self._answer(uow, incoming, text, [], person_id)
                 await uow.commit()
             self._on_committed(uow)

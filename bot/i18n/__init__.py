@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
 
-from bot.i18n.catalogue import KIND_NAMES, MESSAGES, ROLE_NAMES
+from bot.i18n.catalogue import KIND_NAMES, ROLE_NAMES, all_messages
 
+MESSAGES = all_messages()
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 LOCAL = ZoneInfo("Europe/Amsterdam")

@@ -1,6 +1,14 @@
-"""Every sentence the bot says, Dutch first, English second. Chosen per person."""
+"""Every sentence the bot says, Dutch first, English second. Chosen per person.
+
+The core's sentences are here; each area keeps its own in a module beside this one
+(``messages_*.py``, each with a ``MESSAGES`` dict), merged by :func:`all_messages`.
+"""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
 
 MESSAGES: dict[str, dict[str, str]] = {
     # --- access -------------------------------------------------------------------------
@@ -322,3 +330,18 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "unjust_complaint": {"nl": "onterechte klacht", "en": "unjust complaint"},
     "other": {"nl": "overig", "en": "other"},
 }
+
+
+def all_messages() -> dict[str, dict[str, str]]:
+    """This module's sentences and those of every ``messages_*`` module; a key used twice
+    is an error."""
+    merged = dict(MESSAGES)
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if not info.name.startswith("messages_"):
+            continue
+        module = importlib.import_module(f"bot.i18n.{info.name}")
+        for key, value in module.MESSAGES.items():
+            if key in merged:
+                raise ValueError(f"message key {key!r} is defined twice")
+            merged[key] = value
+    return merged

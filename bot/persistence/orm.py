@@ -71,6 +71,9 @@ class Person(Base):
     language: Mapped[str] = mapped_column(String(8), default="nl")
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    #: quiet hours, local "HH:MM"; empty means the deployment's default
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
 
 
 class Identity(Base):
@@ -158,9 +161,16 @@ class WindowRow(Base):
     waiting_person_id: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"))
     opened_at: Mapped[datetime]
+    #: when the norm alone would have it lapse; ``due_at`` adds extensions and pauses
+    base_due_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="open")
     closed_at: Mapped[datetime | None]
+    #: the norm's span and escalation chain this window was armed with (to notice changes)
+    policy: Mapped[str | None] = mapped_column(String(64))
+    paused_at: Mapped[datetime | None]
+    #: for periodic norms: which period this window is
+    period: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class DeadlineRow(Base):
@@ -175,6 +185,12 @@ class DeadlineRow(Base):
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id", ondelete="CASCADE"),
                                            index=True)
     step: Mapped[str] = mapped_column(String(16))
+    #: the step's place in the norm's escalation chain
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    #: who is told: comma-separated targets (responsible, waiting, team_lead, coordinator)
+    notify: Mapped[str] = mapped_column(String(100), default="")
+    #: may be delivered inside the recipient's quiet hours
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     due_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     #: done, skipped (the window closed first)
@@ -223,3 +239,40 @@ class OutboxRow(Base):
     transport_message_id: Mapped[str | None] = mapped_column(String(64))
     #: why delivery failed (an error class and code, never message text)
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class Absence(Base):
+    """A person away until a moment; their nudges go to the backup meanwhile."""
+
+    __tablename__ = "absences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
+                                           index=True)
+    backup_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    starts_at: Mapped[datetime]
+    until: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class CaseChat(Base):
+    """A group or room linked to a case as its shared case chat."""
+
+    __tablename__ = "case_chats"
+    __table_args__ = (UniqueConstraint("transport", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    transport: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(255))
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """An incoming update already handled (a chat network may deliver it again)."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (UniqueConstraint("transport", "update_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transport: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(64))
+    processed_at: Mapped[datetime] = mapped_column(index=True)

@@ -42,6 +42,7 @@ class UnitOfWork:
         self.windows = WindowRepository(self._session)
         self.timeline = TimelineRepository(self._session)
         self.outbox = OutboxRepository(self._session, self)
+        self.updates = UpdateRepository(self._session)
         return self
 
     async def __aexit__(
@@ -66,6 +67,20 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+
+class UpdateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def seen(self, transport: str, key: str) -> bool:
+        stmt = select(orm.ProcessedUpdate.id).where(orm.ProcessedUpdate.transport == transport,
+                                                   orm.ProcessedUpdate.update_key == key)
+        return (await self.session.execute(stmt)).first() is not None
+
+    def record(self, transport: str, key: str, now: datetime) -> None:
+        self.session.add(orm.ProcessedUpdate(transport=transport, update_key=key,
+                                             processed_at=now))
 
 
 class PersonRepository:

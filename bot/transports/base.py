@@ -42,6 +42,9 @@ class Incoming:
     choice_message_id: str | None = None
     #: the sender's language as the transport reports it (``nl``, ``en-GB``), if any
     language_hint: str | None = None
+    #: the network's id of this update, when it may deliver it again (Telegram's update_id,
+    #: Matrix's event id): the bot handles each one once, also across a restart
+    update_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
