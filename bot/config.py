@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from schedules.calendar import Span
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
@@ -56,22 +66,139 @@ class DatabaseSettings(BaseModel):
     url: str = "sqlite+aiosqlite:///var/kortelijn.db"
 
 
+def parse_span(value: Any) -> Span:
+    """A norm's length: real time ('48h'), working days ('1wd'), calendar time ('4w', '3mo')."""
+    if isinstance(value, Span):
+        return value
+    if isinstance(value, timedelta):
+        return Span.real(value)
+    return Span.parse(str(value))
+
+
+NormSpan = Annotated[Span, PlainValidator(parse_span), PlainSerializer(str)]
+
+
+def parse_clock_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", str(value).strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(f"not a time of day: {value!r}; write e.g. '09:00'")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+ClockTime = Annotated[time, PlainValidator(parse_clock_time),
+                      PlainSerializer(lambda t: t.strftime("%H:%M"))]
+
+
 class NormSettings(BaseModel):
+    """The guideline's windows. Every length is configurable; tests use seconds."""
+
     #: N1: the addressee acknowledges a signal within this time of its posting
-    signal_follow_up: Duration = timedelta(hours=48)
+    signal_follow_up: NormSpan = Span.real(timedelta(hours=48))
     #: N1: remind the addressee this long before the window lapses
     signal_follow_up_reminder: Duration = timedelta(hours=4)
+    #: N2: the team has the landlord's information within this time of the complaint
+    complaint_information: NormSpan = Span.real(timedelta(hours=24))
+    complaint_information_reminder: Duration = timedelta(hours=4)
+    #: N3: the team starts on the complaint and tells the landlord how, within this time
+    complaint_start: NormSpan = Span.working(1)
+    complaint_start_reminder: Duration = timedelta(hours=2)
+    #: N5: about four weeks after a complaint the coach checks for new reports
+    four_week_check: NormSpan = Span.calendar(weeks=4)
+    four_week_check_reminder: Duration = timedelta(days=2)
+    #: N6: six weeks after an unconscious, justified complaint the coach asks the landlord
+    six_week_check: NormSpan = Span.calendar(weeks=6)
+    six_week_check_reminder: Duration = timedelta(days=2)
+    #: N7: the nuisance is resolved within this time of the first complaint
+    resolution: NormSpan = Span.calendar(months=3)
+    #: N7: warn this long before (the default warns at two months)
+    resolution_warning: NormSpan = Span.calendar(months=1)
+    #: N10: a last-chance trajectory is evaluated this often
+    trajectory_evaluation: NormSpan = Span.calendar(months=3)
+    trajectory_evaluation_reminder: Duration = timedelta(days=14)
+    #: N10: a last-chance trajectory lasts at least this long
+    trajectory_minimum: NormSpan = Span.calendar(years=2)
+    trajectory_minimum_reminder: NormSpan = Span.calendar(months=1)
+    #: N12: partners evaluate their cooperation this often
+    yearly_evaluation: NormSpan = Span.calendar(years=1)
+    yearly_evaluation_reminder: NormSpan = Span.calendar(weeks=4)
     #: an invitation code is valid this long
     invitation_validity: Duration = timedelta(hours=72)
     #: a message sent more than this after its moment says that it is late
     late_after: Duration = timedelta(minutes=2)
 
-    @field_validator("signal_follow_up", "invitation_validity")
+    @field_validator("invitation_validity")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
         return value
+
+    @field_validator("signal_follow_up", "complaint_information", "complaint_start",
+                     "four_week_check", "six_week_check", "resolution",
+                     "trajectory_evaluation", "trajectory_minimum", "yearly_evaluation")
+    @classmethod
+    def _nonzero(cls, value: Span) -> Span:
+        if str(value) in ("0s", "0w", "0wd"):
+            raise ValueError("must be longer than zero")
+        return value
+
+
+class CalendarSettings(BaseModel):
+    #: working-day clocks skip weekends, Dutch public holidays and these local dates
+    closed_days: list[date] = Field(default_factory=list)
+    #: a working-day clock started outside a working day starts at this local time
+    opens_at: ClockTime = time(9, 0)
+    #: count Liberation Day (5 May) as a holiday every year, not only every fifth
+    liberation_day_every_year: bool = False
+    #: count Good Friday as a holiday
+    good_friday_closed: bool = False
+
+
+class ChainStepSettings(BaseModel):
+    #: relative to the lapse: '-4h' before, '0s' at, '+24h' after
+    at: str
+    #: who is told: responsible, waiting, team_lead, coordinator
+    notify: list[Literal["responsible", "waiting", "team_lead", "coordinator"]]
+    #: may be delivered inside the recipient's quiet hours
+    urgent: bool = False
+
+    @field_validator("at")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        parse_offset(value)
+        return value
+
+
+def parse_offset(text: str) -> tuple[int, Span]:
+    """'-4h' → (-1, 4h); '+24h' or '24h' → (1, 24h); '0s' → (0, 0s)."""
+    stripped = text.strip()
+    sign = -1 if stripped.startswith("-") else 1
+    span = Span.parse(stripped.lstrip("+-"))
+    if span.kind == "working_days" and sign < 0:
+        raise ValueError(f"{text!r}: a reminder before the lapse is given in hours or days")
+    if str(span) in ("0s", "0w"):
+        sign = 0
+    return sign, span
+
+
+class EscalationSettings(BaseModel):
+    """After a lapse: tell the team lead after one wait, the coordinator after another.
+    A norm may have a chain of its own under ``chains``."""
+
+    team_lead_after: Duration = timedelta(hours=24)
+    coordinator_after: Duration = timedelta(hours=72)
+    #: norms whose lapse may be delivered inside quiet hours
+    urgent_lapses: list[str] = Field(default_factory=lambda: ["N2", "N3"])
+    #: a norm's own chain, replacing the default one: {"N3": [{at, notify, urgent}, ...]}
+    chains: dict[str, list[ChainStepSettings]] = Field(default_factory=dict)
+
+
+class QuietHoursSettings(BaseModel):
+    #: nudges that fall in these local hours wait until their end; a person may set theirs
+    start: ClockTime = time(22, 0)
+    end: ClockTime = time(7, 30)
 
 
 class DeliverySettings(BaseModel):
@@ -112,6 +239,9 @@ class Settings(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     norms: NormSettings = Field(default_factory=NormSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)

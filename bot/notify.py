@@ -20,7 +20,8 @@ Render = Callable[[str], str]
 
 async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: datetime, *,
                     case_id: int | None = None, choices: Callable[[str], list[tuple[str, str]]]
-                    | None = None, edit_of: int | None = None) -> orm.OutboxRow | None:
+                    | None = None, edit_of: int | None = None,
+                    not_before: datetime | None = None) -> orm.OutboxRow | None:
     """Queue a message to a person on the chat identity the bot reaches them on."""
     person = await uow.persons.get(person_id)
     identity = await uow.persons.identity_of(person_id)
@@ -31,7 +32,7 @@ async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: dateti
     return await uow.outbox.add(
         transport=identity.transport, address=identity.address, person_id=person_id,
         case_id=case_id, text=render(lang), now=now,
-        choices=choices(lang) if choices else None, edit_of=edit_of)
+        choices=choices(lang) if choices else None, edit_of=edit_of, not_before=not_before)
 
 
 async def to_chat(uow: UnitOfWork, transport: str, address: str, text: str,

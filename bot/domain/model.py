@@ -170,9 +170,15 @@ def route_signal(kind: SignalKind, poster: Role) -> Routing:
 
 class WindowStatus(enum.StrEnum):
     OPEN = "open"
+    PAUSED = "paused"
     MET = "met"
     LAPSED = "lapsed"
     CANCELLED = "cancelled"
+
+
+#: a window in one of these states still asks something of someone
+RUNNING: frozenset[WindowStatus] = frozenset(
+    {WindowStatus.OPEN, WindowStatus.PAUSED, WindowStatus.LAPSED})
 
 
 class StepKind(enum.StrEnum):
@@ -180,12 +186,21 @@ class StepKind(enum.StrEnum):
 
     REMINDER = "reminder"
     LAPSE = "lapse"
+    ESCALATION = "escalation"
 
 
 class Norm(enum.StrEnum):
     """The norms of DESIGN.md that run a clock."""
 
     N1_SIGNAL_FOLLOW_UP = "N1"
+    N2_COMPLAINT_INFORMATION = "N2"
+    N3_COMPLAINT_START = "N3"
+    N5_FOUR_WEEK_CHECK = "N5"
+    N6_SIX_WEEK_CHECK = "N6"
+    N7_RESOLUTION = "N7"
+    N10_EVALUATION = "N10"
+    N10_MINIMUM = "N10min"
+    N12_YEARLY_EVALUATION = "N12"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +235,10 @@ class Window:
     opened_at: datetime
     due_at: datetime
     status: WindowStatus
+    base_due_at: datetime | None = None
+    policy: str | None = None
+    paused_at: datetime | None = None
+    period: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,12 +247,18 @@ class Step:
     window_id: int
     kind: StepKind
     due_at: datetime
+    seq: int = 0
+    notify: tuple[str, ...] = ()
+    urgent: bool = False
 
 
-def step_times(opened_at: datetime, due_at: datetime, reminder_before: list[datetime]
-               ) -> list[tuple[StepKind, datetime]]:
-    """The steps of a window: reminders that fall after it opened, then the lapse."""
-    steps = [(StepKind.REMINDER, at) for at in sorted(reminder_before)
-             if opened_at < at < due_at]
-    steps.append((StepKind.LAPSE, due_at))
-    return steps
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    """A step to be stored for a window."""
+
+    seq: int
+    kind: StepKind
+    due_at: datetime
+    notify: tuple[str, ...]
+    urgent: bool
+

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import model
@@ -43,6 +43,8 @@ class UnitOfWork:
         self.timeline = TimelineRepository(self._session)
         self.outbox = OutboxRepository(self._session, self)
         self.updates = UpdateRepository(self._session)
+        self.case_chats = CaseChatRepository(self._session)
+        self.absences = AbsenceRepository(self._session)
         return self
 
     async def __aexit__(
@@ -108,6 +110,11 @@ class PersonRepository:
                                       address=address, created_at=now))
         await self.session.flush()
         return person
+
+    async def coordinators(self) -> list[int]:
+        stmt = select(orm.Person.id).where(orm.Person.is_coordinator.is_(True)).order_by(
+            orm.Person.id)
+        return list((await self.session.execute(stmt)).scalars())
 
     async def identity_of(self, person_id: int) -> orm.Identity | None:
         """The chat identity the bot reaches a person on (the first one they used)."""
@@ -264,50 +271,111 @@ class WindowRepository:
 
     async def open(self, *, case_id: int, norm: model.Norm, signal_id: int | None,
                    responsible: tuple[Role, ...], waiting_person_id: int | None,
-                   opened_at: datetime, due_at: datetime,
-                   steps: list[tuple[StepKind, datetime]]) -> model.Window:
+                   opened_at: datetime, due_at: datetime, steps: list[model.PlannedStep],
+                   policy: str | None = None, period: int = 1) -> model.Window:
         row = orm.WindowRow(case_id=case_id, norm=norm.value, signal_id=signal_id,
                             responsible=",".join(r.value for r in responsible),
                             waiting_person_id=waiting_person_id, opened_at=opened_at,
-                            due_at=due_at, status=WindowStatus.OPEN.value)
+                            base_due_at=due_at, due_at=due_at, status=WindowStatus.OPEN.value,
+                            policy=policy, period=period)
         self.session.add(row)
         await self.session.flush()
-        self.session.add_all(
-            orm.DeadlineRow(window_id=row.id, step=kind.value, due_at=at) for kind, at in steps)
+        self.add_steps(row.id, steps)
         await self.session.flush()
         return _window(row)
+
+    def add_steps(self, window_id: int, steps: list[model.PlannedStep]) -> None:
+        self.session.add_all(
+            orm.DeadlineRow(window_id=window_id, step=s.kind.value, seq=s.seq,
+                            notify=",".join(s.notify), urgent=s.urgent, due_at=s.due_at)
+            for s in steps)
+
+    async def add_many(self, windows: list[tuple[orm.WindowRow, list[model.PlannedStep]]]
+                       ) -> None:
+        """Open many windows at once (for bulk arming)."""
+        self.session.add_all(w for w, _ in windows)
+        await self.session.flush()
+        for row, steps in windows:
+            self.add_steps(row.id, steps)
+        await self.session.flush()
 
     async def get(self, window_id: int) -> model.Window | None:
         row = await self.session.get(orm.WindowRow, window_id)
         return None if row is None else _window(row)
+
+    async def row(self, window_id: int) -> orm.WindowRow | None:
+        return await self.session.get(orm.WindowRow, window_id)
 
     async def for_signal(self, signal_id: int) -> list[model.Window]:
         stmt = select(orm.WindowRow).where(orm.WindowRow.signal_id == signal_id)
         return [_window(r) for r in (await self.session.execute(stmt)).scalars()]
 
     async def open_of_case(self, case_id: int) -> list[model.Window]:
-        stmt = (select(orm.WindowRow)
-                .where(orm.WindowRow.case_id == case_id,
-                       orm.WindowRow.status == WindowStatus.OPEN.value)
-                .order_by(orm.WindowRow.due_at))
+        return await self.running(case_id=case_id, statuses=(WindowStatus.OPEN,))
+
+    async def running(self, *, case_id: int | None = None,
+                      case_ids: list[int] | None = None,
+                      statuses: tuple[WindowStatus, ...] = tuple(model.RUNNING)
+                      ) -> list[model.Window]:
+        stmt = select(orm.WindowRow).where(
+            orm.WindowRow.status.in_([s.value for s in statuses]))
+        if case_id is not None:
+            stmt = stmt.where(orm.WindowRow.case_id == case_id)
+        if case_ids is not None:
+            stmt = stmt.where(orm.WindowRow.case_id.in_(case_ids))
+        stmt = stmt.order_by(orm.WindowRow.due_at, orm.WindowRow.id)
         return [_window(r) for r in (await self.session.execute(stmt)).scalars()]
 
-    async def close(self, window_id: int, status: WindowStatus, now: datetime) -> bool:
-        """Close an open window and skip its pending steps; ``False`` if it was not open."""
+    async def with_other_policy(self, norm: model.Norm, signature: str) -> list[orm.WindowRow]:
+        """Running windows of a norm armed under another span or chain than now configured."""
+        stmt = select(orm.WindowRow).where(
+            orm.WindowRow.norm == norm.value,
+            orm.WindowRow.status.in_([s.value for s in model.RUNNING]),
+            (orm.WindowRow.policy != signature) | orm.WindowRow.policy.is_(None))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def set_status(self, window_id: int, status: WindowStatus, now: datetime,
+                         *, expect: tuple[WindowStatus, ...] = (WindowStatus.OPEN,),
+                         skip_steps: bool = True) -> bool:
+        """Move a window from one of ``expect`` to ``status``; ``False`` if it was in none.
+        With ``skip_steps`` its pending steps are dropped (a met or cancelled window stops
+        its chain; a lapsed one keeps its escalations)."""
+        values: dict[str, object] = {"status": status.value}
+        if status in (WindowStatus.MET, WindowStatus.CANCELLED, WindowStatus.LAPSED):
+            values["closed_at"] = now
         result = await self.session.execute(
             update(orm.WindowRow)
             .where(orm.WindowRow.id == window_id,
-                   orm.WindowRow.status == WindowStatus.OPEN.value)
-            .values(status=status.value, closed_at=now)
+                   orm.WindowRow.status.in_([s.value for s in expect]))
+            .values(**values)
             .execution_options(synchronize_session=False))
         if getattr(result, "rowcount", 0) != 1:
             return False
+        if skip_steps:
+            await self.skip_pending(window_id, now, status.value)
+        return True
+
+    async def close(self, window_id: int, status: WindowStatus, now: datetime) -> bool:
+        """Meet or cancel a window that still runs, stopping its chain."""
+        return await self.set_status(window_id, status, now, expect=tuple(model.RUNNING))
+
+    async def skip_pending(self, window_id: int, now: datetime, outcome: str) -> None:
         await self.session.execute(
             update(orm.DeadlineRow)
             .where(orm.DeadlineRow.window_id == window_id, orm.DeadlineRow.done_at.is_(None))
-            .values(done_at=now, outcome="skipped")
+            .values(done_at=now, outcome=outcome[:16])
             .execution_options(synchronize_session=False))
-        return True
+
+    async def done_seqs(self, window_id: int) -> set[int]:
+        stmt = select(orm.DeadlineRow.seq).where(orm.DeadlineRow.window_id == window_id,
+                                                 orm.DeadlineRow.outcome == "done")
+        return set((await self.session.execute(stmt)).scalars())
+
+    async def delete_pending(self, window_id: int) -> None:
+        await self.session.execute(
+            delete(orm.DeadlineRow)
+            .where(orm.DeadlineRow.window_id == window_id, orm.DeadlineRow.done_at.is_(None))
+            .execution_options(synchronize_session=False))
 
     async def next_due(self) -> datetime | None:
         """The earliest pending deadline (one indexed look-up)."""
@@ -319,8 +387,14 @@ class WindowRepository:
         stmt = (select(orm.DeadlineRow)
                 .where(orm.DeadlineRow.done_at.is_(None), orm.DeadlineRow.due_at <= now)
                 .order_by(orm.DeadlineRow.due_at, orm.DeadlineRow.id).limit(limit))
-        return [model.Step(id=r.id, window_id=r.window_id, kind=StepKind(r.step),
-                           due_at=r.due_at) for r in (await self.session.execute(stmt)).scalars()]
+        return [_step(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def pending_steps(self, window_id: int) -> list[model.Step]:
+        stmt = (select(orm.DeadlineRow)
+                .where(orm.DeadlineRow.window_id == window_id,
+                       orm.DeadlineRow.done_at.is_(None))
+                .order_by(orm.DeadlineRow.due_at, orm.DeadlineRow.id))
+        return [_step(r) for r in (await self.session.execute(stmt)).scalars()]
 
     async def claim_step(self, step_id: int, now: datetime, late: bool) -> bool:
         """Mark a step done, once: a second claim (a job fired twice) gets ``False``."""
@@ -332,13 +406,47 @@ class WindowRepository:
         return getattr(result, "rowcount", 0) == 1
 
 
+def _step(row: orm.DeadlineRow) -> model.Step:
+    return model.Step(id=row.id, window_id=row.window_id, kind=StepKind(row.step),
+                      due_at=row.due_at, seq=row.seq,
+                      notify=tuple(t for t in row.notify.split(",") if t), urgent=row.urgent)
+
+
 def _window(row: orm.WindowRow) -> model.Window:
     return model.Window(
         id=row.id, case_id=row.case_id, norm=model.Norm(row.norm), signal_id=row.signal_id,
         responsible=tuple(Role(r) for r in row.responsible.split(",") if r),
         waiting_person_id=row.waiting_person_id, opened_at=row.opened_at, due_at=row.due_at,
-        status=WindowStatus(row.status),
+        status=WindowStatus(row.status), base_due_at=row.base_due_at, policy=row.policy,
+        paused_at=row.paused_at, period=row.period,
     )
+
+
+class AbsenceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def current(self, person_id: int, now: datetime) -> orm.Absence | None:
+        stmt = (select(orm.Absence)
+                .where(orm.Absence.person_id == person_id, orm.Absence.starts_at <= now,
+                       orm.Absence.until > now)
+                .order_by(orm.Absence.id.desc()).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def set(self, person_id: int, backup_id: int | None, now: datetime,
+                  until: datetime) -> None:
+        await self.end(person_id, now)
+        self.session.add(orm.Absence(person_id=person_id, backup_id=backup_id, starts_at=now,
+                                     until=until, created_at=now))
+        await self.session.flush()
+
+    async def end(self, person_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(orm.Absence)
+            .where(orm.Absence.person_id == person_id, orm.Absence.until > now)
+            .values(until=now)
+            .execution_options(synchronize_session=False))
+        return getattr(result, "rowcount", 0) > 0
 
 
 class TimelineRepository:
@@ -367,12 +475,13 @@ class OutboxRepository:
     async def add(self, *, transport: str, address: str, text: str, now: datetime,
                   person_id: int | None = None, case_id: int | None = None,
                   choices: list[tuple[str, str]] | None = None, edit_of: int | None = None,
-                  reply_to: str | None = None) -> orm.OutboxRow:
+                  reply_to: str | None = None, not_before: datetime | None = None
+                  ) -> orm.OutboxRow:
         row = orm.OutboxRow(
             transport=transport, address=address, person_id=person_id, case_id=case_id,
             text=text, choices=[list(c) for c in choices or []], edit_of=edit_of,
             reply_to=reply_to, status="pending", attempts=0, created_at=now,
-            next_attempt_at=now)
+            next_attempt_at=max(now, not_before) if not_before else now)
         self.session.add(row)
         await self.session.flush()
         self._uow.outbox_written = True
@@ -386,3 +495,37 @@ class OutboxRepository:
                 .order_by(orm.OutboxRow.id.desc()).limit(limit))
         return [row for row in (await self.session.execute(stmt)).scalars()
                 if any(c[1] == command for c in row.choices)]
+
+
+class CaseChatRepository:
+    """Groups and rooms linked to a case as its shared case chat (one case per chat)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_chat(self, transport: str, address: str) -> orm.CaseChat | None:
+        stmt = select(orm.CaseChat).where(orm.CaseChat.transport == transport,
+                                          orm.CaseChat.address == address)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def of_case(self, case_id: int) -> list[orm.CaseChat]:
+        stmt = (select(orm.CaseChat).where(orm.CaseChat.case_id == case_id)
+                .order_by(orm.CaseChat.id))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def link(self, case_id: int, transport: str, address: str, person_id: int,
+                   now: datetime) -> orm.CaseChat:
+        """Link the chat to the case; a chat linked to another case moves to this one."""
+        chat = await self.of_chat(transport, address)
+        if chat is None:
+            chat = orm.CaseChat(case_id=case_id, transport=transport, address=address,
+                                linked_by=person_id, linked_at=now)
+            self.session.add(chat)
+        else:
+            chat.case_id, chat.linked_by, chat.linked_at = case_id, person_id, now
+        await self.session.flush()
+        return chat
+
+    async def unlink(self, chat: orm.CaseChat) -> None:
+        await self.session.delete(chat)
+        await self.session.flush()

@@ -21,10 +21,10 @@ from bot.domain.model import (
     kinds_for,
     may_post,
     route_signal,
-    step_times,
 )
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
+from bot.services import windows
 from bot.services.cases import normalise_case_code
 from bot.services.context import ServiceContext
 
@@ -89,12 +89,10 @@ async def post_signal(cmd: PostSignal, uow: UnitOfWork, ctx: ServiceContext) -> 
     signal = await uow.signals.add(case=case, kind=cmd.kind, person_id=cmd.person_id,
                                    role=role, note=note, now=now)
     routing = route_signal(cmd.kind, role)
-    due = now + ctx.norms.signal_follow_up
-    window = await uow.windows.open(
-        case_id=case.id, norm=Norm.N1_SIGNAL_FOLLOW_UP, signal_id=signal.id,
-        responsible=routing.responsible, waiting_person_id=cmd.person_id, opened_at=now,
-        due_at=due, steps=step_times(now, due, [due - ctx.norms.signal_follow_up_reminder]))
-    uow.deadlines_changed = True
+    window = await windows.open_window(
+        uow, ctx, case_id=case.id, norm=Norm.N1_SIGNAL_FOLLOW_UP, opened_by=cmd.person_id,
+        responsible=routing.responsible, waiting_person_id=cmd.person_id, signal_id=signal.id)
+    due = window.due_at
     uow.timeline.record(case_id=case.id, at=now, event=Event.SIGNAL_POSTED,
                         actor_id=cmd.person_id, actor_role=role, signal_id=signal.id,
                         kind=cmd.kind.value, window=window.id)

@@ -51,6 +51,7 @@ async def test_reminder_and_lapse_on_time(bot: ConsoleHarness) -> None:
     await bot.join("Lotte", case, "landlord")
     await bot.join("Bram", case, "coach")
     await bot.type("/als Lotte")
+    bot.clock.advance(timedelta(hours=5))  # Monday 14:00: the reminder falls at 10:00, by day
     await bot.type(f"/signaal {case} missed_rent")
 
     assert await bot.advance(timedelta(hours=43, minutes=59)) == []
@@ -64,7 +65,13 @@ async def test_reminder_and_lapse_on_time(bot: ConsoleHarness) -> None:
     lines = await bot.advance(timedelta(minutes=1))
     assert any("Termijn verlopen" in line for line in bot.to("Bram", lines)), lines
     assert any("Termijn verlopen" in line for line in bot.to("Lotte", lines)), lines
-    assert await bot.advance(timedelta(days=3)) == []
+    # no team lead in this case: after 72 hours the coordinator hears of it, without content
+    later = await bot.advance(timedelta(days=3))
+    assert later == bot.to_all("Coordinator", later)
+    assert len(later) == 1
+    assert "Escalatie" in later[0]
+    assert "huur" not in later[0]
+    assert await bot.advance(timedelta(days=30)) == []
 
 
 async def test_restart_while_window_open_then_while_it_lapses(bot: ConsoleHarness) -> None:
@@ -72,6 +79,7 @@ async def test_restart_while_window_open_then_while_it_lapses(bot: ConsoleHarnes
     await bot.join("Lotte", case, "landlord")
     await bot.join("Bram", case, "coach")
     await bot.type("/als Lotte")
+    bot.clock.advance(timedelta(hours=5))
     await bot.type(f"/signaal {case} mailbox_full")
 
     # restart while the window is open: the reminder still comes on time, not late

@@ -74,6 +74,11 @@ class ConsoleHarness:
         return [line[len(prefix):] for line in lines if line.startswith(prefix)]
 
     @staticmethod
+    def to_all(name: str, lines: list[str]) -> list[str]:
+        """The lines a person received, with their name."""
+        return [line for line in lines if line.startswith(f"[{name}] ")]
+
+    @staticmethod
     def find(pattern: re.Pattern[str], lines: list[str]) -> str:
         for line in lines:
             match = pattern.search(line)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from bot.domain.model import (
@@ -13,15 +11,12 @@ from bot.domain.model import (
     TENANT_REPORTS,
     Role,
     SignalKind,
-    StepKind,
     kinds_for,
     normalise_word,
     parse_role,
     parse_signal_kind,
     route_signal,
-    step_times,
 )
-from tests.conftest import START
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -100,9 +95,3 @@ def test_missed_rent_is_signalled_to_the_municipality() -> None:
 
 def test_coach_signal_goes_to_the_landlord() -> None:
     assert route_signal(SignalKind.NOISE, Role.COACH).responsible[0] is Role.LANDLORD
-
-
-def test_steps_keep_reminders_inside_the_window() -> None:
-    due = START + timedelta(hours=48)
-    steps = step_times(START, due, [due - timedelta(hours=4), due - timedelta(hours=60)])
-    assert steps == [(StepKind.REMINDER, due - timedelta(hours=4)), (StepKind.LAPSE, due)]

@@ -14,7 +14,8 @@ EXAMPLE = Path(__file__).parents[2] / "deploy" / "kortelijn.example.toml"
 
 def test_example_loads() -> None:
     settings = load_settings(EXAMPLE)
-    assert settings.norms.signal_follow_up.total_seconds() == 48 * 3600
+    assert str(settings.norms.signal_follow_up) == "48h"
+    assert str(settings.norms.complaint_start) == "1wd"
 
 
 def test_every_option_is_explained() -> None:

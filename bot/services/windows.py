@@ -1,0 +1,440 @@
+"""Response windows: open one for a norm, carry out its chain (remind, lapse, escalate), meet,
+pause, resume or extend it, and move open ones when the configuration changes.
+
+Each step is carried out once, in its own transaction, with its messages: a step claimed twice
+(a job fired twice, two processes) does nothing the second time. A step carried out well after
+its moment (the bot was down) says in its message that it is late. Nudges wait for the end of
+the recipient's quiet hours unless the step is urgent; the window itself keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from bot import i18n, notify, privacy
+from bot.domain import errors
+from bot.domain.events import Event
+from bot.domain.model import (
+    CARE_TEAM,
+    RUNNING,
+    Norm,
+    PlannedStep,
+    Role,
+    Step,
+    StepKind,
+    Window,
+    WindowStatus,
+)
+from bot.domain.norms import SHAPES, StepRole, Target
+from bot.persistence import orm
+from bot.persistence.uow import UnitOfWork
+from bot.services.context import ServiceContext
+from schedules.calendar import Span
+from schedules.norms import NormPolicy
+from schedules.quiet import quiet_until
+
+log = logging.getLogger(__name__)
+
+_KIND = {StepRole.REMINDER: StepKind.REMINDER, StepRole.LAPSE: StepKind.LAPSE,
+         StepRole.ESCALATION: StepKind.ESCALATION}
+
+
+class UnknownWindow(errors.DomainError):
+    key = "error.unknown_window"
+
+
+class WindowNotOpen(errors.DomainError):
+    key = "error.window_not_open"
+
+
+class WindowNotPaused(errors.DomainError):
+    key = "error.window_not_paused"
+
+
+def planned_steps(policy: NormPolicy, ctx: ServiceContext, opened_at: datetime, due: datetime,
+                  *, status: WindowStatus = WindowStatus.OPEN, skip: set[int] | None = None,
+                  redo_after: datetime | None = None) -> list[PlannedStep]:
+    """The chain's steps to store for a window. Steps already carried out (``skip``) are left
+    out, unless they now fall after ``redo_after`` (a window moved later reminds again). A
+    lapsed window keeps only its escalations."""
+    skip = skip or set()
+    steps = []
+    for step, moment in policy.steps(opened_at, due, ctx.policies.calendar):
+        if status is WindowStatus.LAPSED and step.role is not StepRole.ESCALATION:
+            continue
+        if step.seq in skip and not (redo_after is not None and moment > redo_after):
+            continue
+        steps.append(PlannedStep(seq=step.seq, kind=_KIND[step.role], due_at=moment,
+                                 notify=tuple(step.targets), urgent=step.urgent))
+    return steps
+
+
+async def open_window(uow: UnitOfWork, ctx: ServiceContext, *, case_id: int, norm: Norm,
+                      opened_by: int | None, responsible: tuple[Role, ...] | None = None,
+                      waiting_person_id: int | None = None, signal_id: int | None = None,
+                      start: datetime | None = None, period: int = 1) -> Window:
+    """Open a window of ``norm`` in a case, its due moment from the configured span."""
+    policy = ctx.policies[norm]
+    now = ctx.clock.now()
+    start = start or now
+    due = policy.due(start, ctx.policies.calendar)
+    window = await uow.windows.open(
+        case_id=case_id, norm=norm, signal_id=signal_id,
+        responsible=responsible or policy.shape.responsible,
+        waiting_person_id=waiting_person_id, opened_at=start, due_at=due,
+        steps=planned_steps(policy, ctx, start, due), policy=policy.signature, period=period)
+    uow.deadlines_changed = True
+    uow.timeline.record(case_id=case_id, at=now, event=Event.WINDOW_OPENED, actor_id=opened_by,
+                        signal_id=signal_id, window=window.id, norm=norm.value,
+                        due=due.isoformat())
+    return window
+
+
+async def rebuild(uow: UnitOfWork, ctx: ServiceContext, row: orm.WindowRow, now: datetime,
+                  *, redo: bool) -> None:
+    """Replace a window's pending steps after its due moment or its chain changed."""
+    await uow.windows.delete_pending(row.id)
+    if row.status == WindowStatus.PAUSED.value:
+        return
+    policy = ctx.policies[Norm(row.norm)]
+    done = await uow.windows.done_seqs(row.id)
+    uow.windows.add_steps(row.id, planned_steps(
+        policy, ctx, row.opened_at, row.due_at, status=WindowStatus(row.status), skip=done,
+        redo_after=now if redo else None))
+    uow.deadlines_changed = True
+
+
+async def reconcile(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -> int:
+    """At start-up: windows armed under another span or chain than now configured move with
+    the configuration (their extensions and pauses kept). Returns how many moved."""
+    moved = 0
+    now = ctx.clock.now()
+    for norm, policy in ctx.policies.by_norm.items():
+        async with new_uow() as uow:
+            rows = await uow.windows.with_other_policy(norm, policy.signature)
+            for row in rows:
+                new_base = policy.due(row.opened_at, ctx.policies.calendar)
+                base = row.base_due_at or row.due_at
+                if row.status != WindowStatus.LAPSED.value:
+                    row.due_at = row.due_at + (new_base - base)
+                row.base_due_at = new_base
+                row.policy = policy.signature
+                await uow.flush()
+                await rebuild(uow, ctx, row, now, redo=False)
+                uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_MOVED,
+                                    window=row.id, norm=norm.value, due=row.due_at.isoformat())
+                moved += 1
+            await uow.commit()
+    if moved:
+        log.info("moved %d open window(s) to the configured norms", moved)
+    return moved
+
+
+# --- who is told -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    person_id: int
+    target: Target
+    #: set when this person stands in for an absent one
+    on_behalf_of: int | None = None
+
+
+async def _stand_in(uow: UnitOfWork, case_id: int, person_id: int, now: datetime
+                    ) -> tuple[int, int | None]:
+    """The person who receives ``person_id``'s nudges now: a backup while they are away."""
+    absence = await uow.absences.current(person_id, now)
+    if absence is None:
+        return person_id, None
+    if absence.backup_id is not None and await uow.cases.roles_of(case_id, absence.backup_id):
+        return absence.backup_id, person_id
+    for lead in await uow.cases.members(case_id, (Role.TEAM_LEAD,)):
+        if lead.person_id != person_id and await uow.absences.current(lead.person_id,
+                                                                        now) is None:
+            return lead.person_id, person_id
+    return person_id, None
+
+
+async def responsible_people(uow: UnitOfWork, window: Window, exclude: int | None
+                             ) -> tuple[Role | None, list[int]]:
+    """Holders of the first responsible role the case has (without the signal's poster)."""
+    for role in window.responsible:
+        holders = [m.person_id for m in await uow.cases.members(window.case_id, (role,))
+                   if m.person_id != exclude]
+        if holders:
+            return role, holders
+    return None, []
+
+
+async def recipients(uow: UnitOfWork, window: Window, targets: tuple[str, ...], now: datetime,
+                     exclude: int | None) -> list[Recipient]:
+    out: list[Recipient] = []
+    seen: set[int] = set()
+
+    async def add(person_id: int, target: Target, substitute: bool) -> None:
+        on_behalf = None
+        if substitute:
+            person_id, on_behalf = await _stand_in(uow, window.case_id, person_id, now)
+        if person_id not in seen:
+            seen.add(person_id)
+            out.append(Recipient(person_id, target, on_behalf))
+
+    for name in targets:
+        target = Target(name)
+        if target is Target.RESPONSIBLE:
+            for person_id in (await responsible_people(uow, window, exclude))[1]:
+                await add(person_id, target, True)
+        elif target is Target.WAITING:
+            waiting = [window.waiting_person_id] if window.waiting_person_id else []
+            role = SHAPES[window.norm].waiting_role
+            if not waiting and role is not None:
+                waiting = [m.person_id for m in await uow.cases.members(window.case_id, (role,))]
+            for person_id in waiting:
+                await add(person_id, target, False)
+        elif target is Target.TEAM_LEAD:
+            for member in await uow.cases.members(window.case_id, (Role.TEAM_LEAD,)):
+                await add(member.person_id, target, True)
+        else:
+            for person_id in await uow.persons.coordinators():
+                await add(person_id, target, False)
+    return out
+
+
+async def deliver_after_quiet(uow: UnitOfWork, ctx: ServiceContext, person_id: int,
+                              now: datetime, urgent: bool) -> datetime | None:
+    """When a nudge to this person may go out: at the end of their quiet hours, if now is in
+    them and the nudge is not urgent."""
+    if urgent:
+        return None
+    person = await uow.persons.get(person_id)
+    start, end = ctx.policies.quiet_start, ctx.policies.quiet_end
+    if person is not None and person.quiet_start and person.quiet_end:
+        start, end = time.fromisoformat(person.quiet_start), time.fromisoformat(person.quiet_end)
+    return quiet_until(now, start, end, ctx.policies.calendar.tz)
+
+
+# --- texts -------------------------------------------------------------------------------
+
+async def subject_renderer(uow: UnitOfWork, window: Window) -> Callable[[str], str]:
+    if window.signal_id is not None:
+        signal = await uow.signals.get(window.signal_id)
+        if signal is not None:
+            return lambda lang: i18n.t(lang, "window.subject_signal", number=signal.id,
+                                       kind=i18n.kind_name(lang, signal.kind))
+    return lambda lang: i18n.t(lang, "window.subject_norm", number=window.id,
+                               norm=i18n.t(lang, f"norm.{window.norm.value}"))
+
+
+def action_text(lang: str, window: Window) -> str:
+    if window.norm is Norm.N1_SIGNAL_FOLLOW_UP and window.signal_id is not None:
+        return i18n.t(lang, "window.action_ack", number=window.signal_id)
+    return i18n.t(lang, "window.action_done", number=window.id)
+
+
+def action_choices(lang: str, window: Window) -> list[tuple[str, str]]:
+    if window.norm is Norm.N1_SIGNAL_FOLLOW_UP and window.signal_id is not None:
+        return [(i18n.t(lang, "button.ack"), f"/ok {window.signal_id}")]
+    return [(i18n.t(lang, "button.done"), f"/gedaan T{window.id}")]
+
+
+# --- carrying out a step -----------------------------------------------------------------
+
+async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
+    """Carry out one step of a window's chain, once."""
+    now = ctx.clock.now()
+    late = now - step.due_at > ctx.norms.late_after
+    if not await uow.windows.claim_step(step.id, now, late):
+        return False
+    uow.deadlines_changed = True
+    window = await uow.windows.get(step.window_id)
+    if window is None:
+        return False
+    if step.kind is StepKind.ESCALATION:
+        if window.status is not WindowStatus.LAPSED:
+            return False
+    elif window.status is not WindowStatus.OPEN:
+        return False
+    case = await uow.cases.get(window.case_id)
+    case_code = case.code if case else "?"
+    signal = await uow.signals.get(window.signal_id) if window.signal_id else None
+    poster = signal.posted_by if signal else None
+    if step.kind is StepKind.LAPSE:
+        await uow.windows.set_status(window.id, WindowStatus.LAPSED, now, skip_steps=False)
+    role, _ = await responsible_people(uow, window, exclude=poster)
+    subject = await subject_renderer(uow, window)
+
+    def facts(lang: str) -> dict[str, object]:
+        return {"subject": subject(lang), "code": case_code,
+                "due": i18n.when(lang, window.due_at),
+                "left": i18n.time_left(lang, window.due_at, now),
+                "roles": i18n.role_name(lang, role or window.responsible[0]),
+                "norm": i18n.t(lang, f"norm.{window.norm.value}"),
+                "action": action_text(lang, window)}
+
+    def late_note(lang: str) -> str:
+        return i18n.t(lang, "deadline.late", due=i18n.when(lang, step.due_at)) if late else ""
+
+    for recipient in await recipients(uow, window, step.notify, now, exclude=poster):
+        behalf_name = None
+        if recipient.on_behalf_of is not None:
+            absent = await uow.persons.get(recipient.on_behalf_of)
+            behalf_name = absent.display_name if absent else "?"
+        not_before = await deliver_after_quiet(uow, ctx, recipient.person_id, now, step.urgent)
+        await notify.to_person(
+            uow, recipient.person_id,
+            _renderer(_message_key(step.kind, recipient.target), facts, late_note, behalf_name),
+            now, case_id=window.case_id, not_before=not_before,
+            choices=(lambda lang: action_choices(lang, window))
+            if recipient.target is Target.RESPONSIBLE else None)
+    event = {StepKind.REMINDER: Event.REMINDER_SENT, StepKind.LAPSE: Event.WINDOW_LAPSED,
+             StepKind.ESCALATION: Event.ESCALATED}[step.kind]
+    uow.timeline.record(case_id=window.case_id, at=now, event=event, signal_id=window.signal_id,
+                        window=window.id, late=late, step=step.seq)
+    log.info("window %s: %s carried out (late=%s)", window.id, step.kind.value, late)
+    return True
+
+
+def _renderer(key: str, facts: Callable[[str], dict[str, object]],
+              late_note: Callable[[str], str], behalf_name: str | None) -> Callable[[str], str]:
+    def render(lang: str) -> str:
+        text = i18n.t(lang, key, **facts(lang))
+        if behalf_name is not None:
+            text += i18n.t(lang, "away.on_behalf", name=behalf_name)
+        return text + late_note(lang)
+
+    return render
+
+
+def _message_key(kind: StepKind, target: Target) -> str:
+    if target is Target.COORDINATOR:
+        return "window.escalation_coordinator"
+    if target is Target.TEAM_LEAD and kind is not StepKind.REMINDER:
+        return "window.escalation_team_lead"
+    if kind is StepKind.REMINDER:
+        return "window.reminder"
+    if target is Target.WAITING:
+        return "window.lapsed_waiting"
+    return "window.lapsed_responsible"
+
+
+# --- acting on a window ------------------------------------------------------------------
+
+async def window_for_actor(uow: UnitOfWork, person_id: int, window_id: int
+                           ) -> tuple[orm.WindowRow, Role]:
+    """A window the person may act on: they hold a responsible role (or lead the team) in its
+    case. Anyone else hears that there is no such window."""
+    row = await uow.windows.row(window_id)
+    roles = await uow.cases.roles_of(row.case_id, person_id) if row else []
+    if row is None or not roles:
+        raise UnknownWindow(number=window_id)
+    window = await uow.windows.get(row.id)
+    assert window is not None  # noqa: S101
+    if window.signal_id is not None:
+        signal = await uow.signals.get(window.signal_id)
+        if signal is None or not privacy.may_see_signal(roles, person_id, signal):
+            raise UnknownWindow(number=window_id)
+    acting = next((r for r in roles if r in window.responsible or r is Role.TEAM_LEAD), None)
+    if acting is None:
+        raise UnknownWindow(number=window_id)
+    return row, acting
+
+
+def _state_name(lang: str, status: str) -> str:
+    return {"met": {"nl": "afgerond", "en": "completed"},
+            "lapsed": {"nl": "verlopen", "en": "lapsed"},
+            "cancelled": {"nl": "geannuleerd", "en": "cancelled"},
+            "paused": {"nl": "gepauzeerd", "en": "paused"},
+            "open": {"nl": "open", "en": "open"}}[status].get(lang, status)
+
+
+async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
+                   ) -> tuple[Window, Window | None]:
+    """The responsible person marks a window met; a periodic norm opens its next period."""
+    row, role = await window_for_actor(uow, person_id, window_id)
+    now = ctx.clock.now()
+    if row.status not in {s.value for s in RUNNING}:
+        raise WindowNotOpen(number=window_id, state=row.status)
+    window = await uow.windows.get(row.id)
+    assert window is not None  # noqa: S101
+    await uow.windows.close(row.id, WindowStatus.MET, now)
+    uow.deadlines_changed = True
+    uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_MET, actor_id=person_id,
+                        actor_role=role, window=row.id)
+    following = None
+    if SHAPES[window.norm].periodic:
+        start = window.due_at if window.due_at > now else now
+        following = await open_window(uow, ctx, case_id=row.case_id, norm=window.norm,
+                                      opened_by=person_id, responsible=window.responsible,
+                                      waiting_person_id=window.waiting_person_id, start=start,
+                                      period=window.period + 1)
+    return window, following
+
+
+async def pause(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int,
+                reason: str) -> Window:
+    row, role = await window_for_actor(uow, person_id, window_id)
+    now = ctx.clock.now()
+    if row.status != WindowStatus.OPEN.value:
+        raise WindowNotOpen(number=window_id, state=row.status)
+    row.status = WindowStatus.PAUSED.value
+    row.paused_at = now
+    await uow.flush()
+    await uow.windows.skip_pending(row.id, now, "paused")
+    uow.deadlines_changed = True
+    uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_PAUSED,
+                        actor_id=person_id, actor_role=role, window=row.id, reason=reason)
+    window = await uow.windows.get(row.id)
+    assert window is not None  # noqa: S101
+    return window
+
+
+async def resume(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
+                 ) -> Window:
+    row, role = await window_for_actor(uow, person_id, window_id)
+    now = ctx.clock.now()
+    if row.status != WindowStatus.PAUSED.value or row.paused_at is None:
+        raise WindowNotPaused(number=window_id)
+    row.due_at = row.due_at + (now - row.paused_at)
+    row.status = WindowStatus.OPEN.value
+    row.paused_at = None
+    await uow.flush()
+    await rebuild(uow, ctx, row, now, redo=True)
+    uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_RESUMED,
+                        actor_id=person_id, actor_role=role, window=row.id,
+                        due=row.due_at.isoformat())
+    window = await uow.windows.get(row.id)
+    assert window is not None  # noqa: S101
+    return window
+
+
+async def extend(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int,
+                 span: Span, reason: str) -> Window:
+    """Move a window's deadline later by ``span``; a lapsed one runs again if that is still
+    ahead."""
+    row, role = await window_for_actor(uow, person_id, window_id)
+    now = ctx.clock.now()
+    if row.status not in (WindowStatus.OPEN.value, WindowStatus.LAPSED.value):
+        raise WindowNotOpen(number=window_id, state=row.status)
+    row.due_at = span.after(row.due_at, ctx.policies.calendar)
+    if row.status == WindowStatus.LAPSED.value and row.due_at > now:
+        row.status = WindowStatus.OPEN.value
+        row.closed_at = None
+    await uow.flush()
+    await rebuild(uow, ctx, row, now, redo=True)
+    uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_EXTENDED,
+                        actor_id=person_id, actor_role=role, window=row.id, by=str(span),
+                        due=row.due_at.isoformat(), reason=reason)
+    window = await uow.windows.get(row.id)
+    assert window is not None  # noqa: S101
+    return window
+
+
+def may_start(roles: list[Role], norm: Norm) -> bool:
+    """Who may start a window by hand: the care team any; others the norms they answer for."""
+    if any(r in CARE_TEAM for r in roles):
+        return True
+    shape = SHAPES[norm]
+    return any(r in shape.responsible or r is shape.waiting_role for r in roles)
