@@ -16,9 +16,13 @@ from bot.outbox import DeliveryLoop
 from bot.persistence.database import create_engine, migrate, session_factory
 from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
+from bot.services.windows import reconcile
 from bot.transports.base import Transport
 from bot.transports.console import ConsoleTransport, console_address
+from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
+from handlers.menu import command_menus
+from schedules.norms import build_policies
 from schedules.wakeup import DeadlineScheduler
 
 log = logging.getLogger(__name__)
@@ -43,11 +47,20 @@ class KorteLijn:
         self.clock = clock or SystemClock()
         self.engine = create_engine(settings.database.url)
         self.sessions = session_factory(self.engine)
-        self.ctx = ServiceContext(clock=self.clock, norms=settings.norms)
+        self.ctx = ServiceContext(clock=self.clock, norms=settings.norms,
+                                  policies=build_policies(settings))
         self.stopped = asyncio.Event()
         self._migrate = migrate_on_start
         self._tasks: set[asyncio.Task[object]] = set()
         self.transports: dict[str, Transport] = {t.name: t for t in transports or []}
+        if settings.telegram.token is not None and "telegram" not in self.transports:
+            self.transports["telegram"] = TelegramTransport(
+                settings.telegram, commands=command_menus(),
+                default_language=settings.bot.default_language)
+        for transport in self.transports.values():
+            link = getattr(transport, "invite_link", None)
+            if callable(link):  # invitations also as a link (Telegram's deep links)
+                self.ctx.invite_links[transport.name] = link
         use_console = console if console is not None else (
             settings.console.enabled or not (self.transports or settings.chat_accounts))
         self.console: ConsoleTransport | None = None
@@ -80,6 +93,8 @@ class KorteLijn:
     async def start(self) -> None:
         if self._migrate:
             await migrate(self.engine)
+        # a changed norm moves the windows that are open, before anything falls due
+        await reconcile(self.new_uow, self.ctx)
         await self.delivery.start()
         # catch up first: deadlines that passed while the bot was down, marked late
         await self.scheduler.start()

@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -75,7 +76,8 @@ def parse_span(value: Any) -> Span:
     return Span.parse(str(value))
 
 
-NormSpan = Annotated[Span, PlainValidator(parse_span), PlainSerializer(str)]
+#: NoDecode: from the environment a span is text ("48h"), not JSON
+NormSpan = Annotated[Span, PlainValidator(parse_span), PlainSerializer(str), NoDecode]
 
 
 def parse_clock_time(value: Any) -> time:
@@ -220,6 +222,29 @@ class TelegramSettings(BaseModel):
     token: SecretStr | None = None
     #: the Bot API's base URL; a self-hosted Bot API server (or a test stand-in) otherwise
     base_url: str = "https://api.telegram.org/bot"
+    #: ``polling`` (long polling, the default) or ``webhook`` (Telegram posts to us)
+    mode: Literal["polling", "webhook"] = "polling"
+    #: webhook mode: the public HTTPS URL Telegram posts updates to (its path is served)
+    webhook_url: str | None = None
+    #: webhook mode: the local address and port the webhook server listens on
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    #: webhook mode: the secret Telegram sends along in a header; random per start if unset
+    webhook_secret: SecretStr | None = None
+    #: the bot's username for invitation links; asked of Telegram (getMe) when unset
+    username: str | None = None
+    #: how long to wait for Telegram on an ordinary request
+    request_timeout: Duration = timedelta(seconds=10)
+    #: how long one long poll may wait for updates
+    poll_timeout: Duration = timedelta(seconds=30)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}",
+                                                   value.get_secret_value()):
+            raise ValueError("1-256 characters: letters, digits, '_' and '-'")
+        return value
 
 
 class MatrixSettings(BaseModel):

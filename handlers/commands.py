@@ -17,7 +17,14 @@ from bot.domain.commands import (
     PostSignal,
     RedeemInvitation,
 )
-from bot.domain.model import Role, SignalKind, kinds_for, parse_role, parse_signal_kind
+from bot.domain.model import (
+    CARE_TEAM,
+    Role,
+    SignalKind,
+    kinds_for,
+    parse_role,
+    parse_signal_kind,
+)
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 from bot.services import cases, queries, signals
@@ -224,7 +231,12 @@ async def cmd_help(req: Request, args: list[str]) -> None:
     if me.is_coordinator:
         lines += [req.t("help.newcase"), req.t("help.invite")]
     if roles:
-        lines += [req.t("help.signal"), req.t("help.ack")]
+        lines += [req.t("help.signal"), req.t("help.ack"), req.t("help.deadlines"),
+                  req.t("help.done")]
+    if any(r in CARE_TEAM for r in roles):
+        lines += [req.t("help.window"), req.t("help.pause"), req.t("help.away")]
+    if roles:
+        lines.append(req.t("help.quiet"))
     lines += [req.t("help.cases"), req.t("help.status"), req.t("help.start"),
               req.t("help.language")]
     if me.is_coordinator:

@@ -8,28 +8,38 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import func, select
 
 from bot.app import KorteLijn
 from bot.config import Settings
 from bot.domain.clock import ManualClock
+from bot.persistence import orm
 
 CASE = re.compile(r"\bZ-[2-9A-HJKMNP-Z]{4}\b")
 INVITE = re.compile(r"\b[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}\b")
 
 
 class ConsoleHarness:
-    def __init__(self, database_url: str, clock: ManualClock, **norms: Any) -> None:
+    def __init__(self, database_url: str, clock: ManualClock,
+                 sections: dict[str, Any] | None = None, **norms: Any) -> None:
         self.clock = clock
-        self.settings = Settings.model_validate({
-            "database": {"url": database_url},
-            "norms": norms,
-            "console": {"coordinator": "Coordinator"},
-        })
+        self.database_url = database_url
+        self.configure(sections or {}, **norms)
         self.out = io.StringIO()
         self.app: KorteLijn | None = None
         self._read_upto = 0
+
+    def configure(self, sections: dict[str, Any], **norms: Any) -> None:
+        """The settings for the next start (as a changed configuration file would be)."""
+        self.settings = Settings.model_validate({
+            **sections,
+            "database": {"url": self.database_url},
+            "norms": norms,
+            "console": {"coordinator": "Coordinator"},
+        })
 
     async def start(self) -> KorteLijn:
         self.app = KorteLijn(self.settings, clock=self.clock, console=True,
@@ -55,11 +65,33 @@ class ConsoleHarness:
 
     async def advance(self, delta: timedelta) -> list[str]:
         """Let time pass, and do what the scheduler's wake-up would do at that moment."""
+        return await self.advance_to(self.clock.now() + delta)
+
+    async def advance_to(self, moment: datetime) -> list[str]:
+        """Let time pass to ``moment``, waking wherever the scheduler is armed on the way
+        (as APScheduler would) and delivering what falls due, in order."""
         assert self.app is not None
-        self.clock.advance(delta)
+        while True:
+            await self.app.scheduler.run_due()
+            await self.app.delivery.deliver_due()
+            armed = self.app.scheduler.armed_for
+            retry = await self._next_delivery()
+            wake = min((m for m in (armed, retry) if m is not None), default=None)
+            if wake is None or wake > moment or wake <= self.clock.now():
+                break
+            self.clock.set(max(wake, self.clock.now()))
+        self.clock.set(moment)
         await self.app.scheduler.run_due()
         await self.app.delivery.deliver_due()
         return self.new_output()
+
+    async def _next_delivery(self) -> datetime | None:
+        assert self.app is not None
+        async with self.app.new_uow() as uow:
+            value: datetime | None = (await uow.session.execute(
+                select(func.min(orm.OutboxRow.next_attempt_at))
+                .where(orm.OutboxRow.status == "pending"))).scalar_one_or_none()
+        return value
 
     def new_output(self) -> list[str]:
         text = self.out.getvalue()

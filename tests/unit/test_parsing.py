@@ -9,6 +9,7 @@ import pytest
 from bot.config import load_settings, parse_duration
 from bot.services.cases import hash_code, normalise_case_code, normalise_invite_code
 from handlers.dispatch import parse_command
+from schedules.calendar import Span
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -30,7 +31,7 @@ def test_environment_wins_over_the_file(tmp_path, monkeypatch) -> None:  # type:
     config.write_text('[norms]\nsignal_follow_up = "10s"\nsignal_follow_up_reminder = "2s"\n')
     monkeypatch.setenv("KORTELIJN_NORMS__SIGNAL_FOLLOW_UP", "20s")
     settings = load_settings(config)
-    assert settings.norms.signal_follow_up == timedelta(seconds=20)
+    assert settings.norms.signal_follow_up == Span.real(timedelta(seconds=20))
     assert settings.norms.signal_follow_up_reminder == timedelta(seconds=2)
 
 
