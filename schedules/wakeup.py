@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -36,6 +37,7 @@ class DeadlineScheduler:
         self.armed_for: datetime | None = None
         #: set each time a run has finished (tests wait on it instead of on time)
         self.ran = asyncio.Event()
+        self._tasks: set[asyncio.Task[object]] = set()
 
     async def start(self) -> None:
         """Catch up on everything that fell due while the bot was down, then arm."""
@@ -45,6 +47,9 @@ class DeadlineScheduler:
     async def stop(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def run_due(self) -> int:
         """Carry out every due step now and arm the job for the next one."""
@@ -63,7 +68,15 @@ class DeadlineScheduler:
 
     def poke(self) -> None:
         """Deadlines changed: re-arm for the earliest one (soon, on the event loop)."""
-        asyncio.get_running_loop().create_task(self._rearm())
+        self._spawn(self._rearm())
+
+    async def _wake(self) -> None:
+        self._spawn(self.run_due())
+
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _rearm(self) -> None:
         async with self._lock:
@@ -79,7 +92,10 @@ class DeadlineScheduler:
             if self._scheduler.get_job(JOB_ID) is not None:
                 self._scheduler.remove_job(JOB_ID)
             return
-        # misfire_grace_time=None: a wake-up that comes late still runs; coalesce: once
-        self._scheduler.add_job(self.run_due, DateTrigger(run_date=next_due), id=JOB_ID,
+        # misfire_grace_time=None: a wake-up that comes late still runs; coalesce: once.
+        # The job only starts a run and returns: a job still running when the next wake-up
+        # falls due would make APScheduler skip that one (max_instances), and a skipped
+        # one-shot job never comes back.
+        self._scheduler.add_job(self._wake, DateTrigger(run_date=next_due), id=JOB_ID,
                                 replace_existing=True, misfire_grace_time=None, coalesce=True)
         log.debug("armed for %s", next_due.isoformat(timespec="seconds"))

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import model
@@ -273,31 +273,44 @@ class WindowRepository:
                    responsible: tuple[Role, ...], waiting_person_id: int | None,
                    opened_at: datetime, due_at: datetime, steps: list[model.PlannedStep],
                    policy: str | None = None, period: int = 1) -> model.Window:
-        row = orm.WindowRow(case_id=case_id, norm=norm.value, signal_id=signal_id,
-                            responsible=",".join(r.value for r in responsible),
-                            waiting_person_id=waiting_person_id, opened_at=opened_at,
-                            base_due_at=due_at, due_at=due_at, status=WindowStatus.OPEN.value,
-                            policy=policy, period=period)
-        self.session.add(row)
-        await self.session.flush()
-        self.add_steps(row.id, steps)
-        await self.session.flush()
-        return _window(row)
+        # Core statements, not the ORM's unit of work: arming is on the hot path
+        values = {"case_id": case_id, "norm": norm.value, "signal_id": signal_id,
+                  "responsible": ",".join(r.value for r in responsible),
+                  "waiting_person_id": waiting_person_id, "opened_at": opened_at,
+                  "base_due_at": due_at, "due_at": due_at, "status": WindowStatus.OPEN.value,
+                  "policy": policy, "period": period, "closed_at": None, "paused_at": None}
+        window_id = (await self.session.execute(
+            insert(orm.WindowRow).values(**values).returning(orm.WindowRow.id))).scalar_one()
+        await self.insert_steps(window_id, steps)
+        return _window(orm.WindowRow(id=window_id, **values))
+
+    async def open_many(self, windows: list[tuple[dict[str, object], list[model.PlannedStep]]]
+                        ) -> list[int]:
+        """Open many windows in two statements (bulk arming); returns their ids in order."""
+        if not windows:
+            return []
+        rows = [{**values, "closed_at": None, "paused_at": None, "base_due_at":
+                 values["due_at"], "status": WindowStatus.OPEN.value} for values, _ in windows]
+        ids = list((await self.session.execute(
+            insert(orm.WindowRow).returning(orm.WindowRow.id, sort_by_parameter_order=True),
+            rows)).scalars())
+        steps = [{"window_id": window_id, "step": s.kind.value, "seq": s.seq,
+                  "notify": ",".join(s.notify), "urgent": s.urgent, "due_at": s.due_at,
+                  "done_at": None, "outcome": None, "late": False}
+                 for window_id, (_, planned) in zip(ids, windows, strict=True) for s in planned]
+        if steps:
+            await self.session.execute(insert(orm.DeadlineRow), steps)
+        return ids
+
+    async def insert_steps(self, window_id: int, steps: list[model.PlannedStep]) -> None:
+        if steps:
+            await self.session.execute(insert(orm.DeadlineRow), [
+                {"window_id": window_id, "step": s.kind.value, "seq": s.seq,
+                 "notify": ",".join(s.notify), "urgent": s.urgent, "due_at": s.due_at,
+                 "done_at": None, "outcome": None, "late": False} for s in steps])
 
     def add_steps(self, window_id: int, steps: list[model.PlannedStep]) -> None:
-        self.session.add_all(
-            orm.DeadlineRow(window_id=window_id, step=s.kind.value, seq=s.seq,
-                            notify=",".join(s.notify), urgent=s.urgent, due_at=s.due_at)
-            for s in steps)
-
-    async def add_many(self, windows: list[tuple[orm.WindowRow, list[model.PlannedStep]]]
-                       ) -> None:
-        """Open many windows at once (for bulk arming)."""
-        self.session.add_all(w for w, _ in windows)
-        await self.session.flush()
-        for row, steps in windows:
-            self.add_steps(row.id, steps)
-        await self.session.flush()
+        self.session.add_all(_step_rows(window_id, steps))
 
     async def get(self, window_id: int) -> model.Window | None:
         row = await self.session.get(orm.WindowRow, window_id)
@@ -406,6 +419,12 @@ class WindowRepository:
         return getattr(result, "rowcount", 0) == 1
 
 
+def _step_rows(window_id: int, steps: list[model.PlannedStep]) -> list[orm.DeadlineRow]:
+    return [orm.DeadlineRow(window_id=window_id, step=s.kind.value, seq=s.seq,
+                            notify=",".join(s.notify), urgent=s.urgent, due_at=s.due_at)
+            for s in steps]
+
+
 def _step(row: orm.DeadlineRow) -> model.Step:
     return model.Step(id=row.id, window_id=row.window_id, kind=StepKind(row.step),
                       due_at=row.due_at, seq=row.seq,
@@ -461,6 +480,12 @@ class TimelineRepository:
             actor_role=actor_role.value if actor_role else None, signal_id=signal_id,
             data=dict(data)))
 
+    async def record_many(self, events: list[dict[str, object]]) -> None:
+        """Record many events in one statement (``case_id``, ``at``, ``event``, ``data``)."""
+        if events:
+            await self.session.execute(insert(orm.TimelineRow), [
+                {"actor_id": None, "actor_role": None, "signal_id": None, **e} for e in events])
+
     async def of_case(self, case_id: int) -> list[orm.TimelineRow]:
         stmt = (select(orm.TimelineRow).where(orm.TimelineRow.case_id == case_id)
                 .order_by(orm.TimelineRow.at, orm.TimelineRow.id))
@@ -486,6 +511,21 @@ class OutboxRepository:
         await self.session.flush()
         self._uow.outbox_written = True
         return row
+
+    async def sent_as(self, transport: str, address: str, message_id: str
+                      ) -> orm.OutboxRow | None:
+        """The message the transport knows by ``message_id`` in that chat."""
+        stmt = (select(orm.OutboxRow)
+                .where(orm.OutboxRow.transport == transport,
+                       orm.OutboxRow.address == address,
+                       orm.OutboxRow.transport_message_id == message_id)
+                .order_by(orm.OutboxRow.id).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def edited(self, row_id: int) -> bool:
+        """Whether an edit of this message has been queued (or sent)."""
+        stmt = select(orm.OutboxRow.id).where(orm.OutboxRow.edit_of == row_id).limit(1)
+        return (await self.session.execute(stmt)).first() is not None
 
     async def offering(self, case_id: int, command: str, limit: int = 500
                        ) -> list[orm.OutboxRow]:

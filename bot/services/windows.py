@@ -93,6 +93,29 @@ async def open_window(uow: UnitOfWork, ctx: ServiceContext, *, case_id: int, nor
     return window
 
 
+async def open_windows(uow: UnitOfWork, ctx: ServiceContext, norm: Norm,
+                       case_ids: list[int], *, start: datetime | None = None) -> list[int]:
+    """Open a window of ``norm`` in each of many cases at once (e.g. the yearly evaluation
+    for every case): two statements however many windows."""
+    policy = ctx.policies[norm]
+    now = ctx.clock.now()
+    start = start or now
+    due = policy.due(start, ctx.policies.calendar)
+    steps = planned_steps(policy, ctx, start, due)
+    values = {"norm": norm.value, "signal_id": None,
+              "responsible": ",".join(r.value for r in policy.shape.responsible),
+              "waiting_person_id": None, "opened_at": start, "due_at": due,
+              "policy": policy.signature, "period": 1}
+    ids = await uow.windows.open_many([({**values, "case_id": case_id}, steps)
+                                       for case_id in case_ids])
+    uow.deadlines_changed = True
+    await uow.timeline.record_many([
+        {"case_id": case_id, "at": now, "event": Event.WINDOW_OPENED.value,
+         "data": {"window": window_id, "norm": norm.value, "due": due.isoformat()}}
+        for case_id, window_id in zip(case_ids, ids, strict=True)])
+    return ids
+
+
 async def rebuild(uow: UnitOfWork, ctx: ServiceContext, row: orm.WindowRow, now: datetime,
                   *, redo: bool) -> None:
     """Replace a window's pending steps after its due moment or its chain changed."""
