@@ -74,6 +74,10 @@ class Person(Base):
     #: quiet hours, local "HH:MM"; empty means the deployment's default
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))
+    #: local "HH:MM" of the daily digest (care team); empty means the deployment's default
+    digest_time: Mapped[str | None] = mapped_column(String(5))
+    last_daily_digest: Mapped[datetime | None]
+    last_weekly_digest: Mapped[datetime | None]
 
 
 class Identity(Base):
@@ -98,6 +102,8 @@ class Case(Base):
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None]
+    #: when its content was erased after the retention period (the row itself stays)
+    purged_at: Mapped[datetime | None]
 
 
 class Membership(Base):
@@ -145,6 +151,14 @@ class SignalRow(Base):
     acknowledged_by: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"))
     acknowledged_role: Mapped[str | None] = mapped_column(String(32))
+    #: the roles that may read the note, comma-separated (chosen by the poster)
+    audience: Mapped[str | None] = mapped_column(String(200))
+    #: none, draft (awaiting the poster's confirmation), sent, withheld
+    note_status: Mapped[str] = mapped_column(String(16), default="none")
+    #: for the tenant's own reports: received, in_progress, done
+    report_status: Mapped[str | None] = mapped_column(String(16))
+    #: a complaint the team has discussed with the tenant, so the tenant may see it
+    released_to_tenant: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class WindowRow(Base):
@@ -276,3 +290,59 @@ class ProcessedUpdate(Base):
     transport: Mapped[str] = mapped_column(String(16))
     update_key: Mapped[str] = mapped_column(String(64))
     processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AccessLogRow(Base):
+    """Who read or received what of a case, in which role, when and why (NEN 7513 spirit)."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"),
+                                                  index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"),
+                                                index=True)
+    #: what was read or received: summary, status, dossier, digest, delivery, export, …
+    what: Mapped[str] = mapped_column(String(32))
+    #: why: the command or process that caused it
+    purpose: Mapped[str] = mapped_column(String(64))
+    #: the record concerned (a signal number, an outbox message), if one
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Conversation(Base):
+    """Where a person stands in a guided conversation (one at a time)."""
+
+    __tablename__ = "conversations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
+                                           unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    #: the answers so far (JSON text; free text, so encrypted at rest)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class CaseChatMember(Base):
+    """A person seen writing in a shared case chat: their roles decide what it may show."""
+
+    __tablename__ = "case_chat_members"
+    __table_args__ = (UniqueConstraint("case_chat_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_chat_id: Mapped[int] = mapped_column(ForeignKey("case_chats.id", ondelete="CASCADE"),
+                                              index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    seen_at: Mapped[datetime]
+
+
+class PatternProposal(Base):
+    """A household pattern proposed to the team lead (so it is proposed once)."""
+
+    __tablename__ = "pattern_proposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    proposed_at: Mapped[datetime]
+    kinds: Mapped[str] = mapped_column(String(200))
