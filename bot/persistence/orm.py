@@ -151,6 +151,8 @@ class SignalRow(Base):
     acknowledged_by: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"))
     acknowledged_role: Mapped[str | None] = mapped_column(String(32))
+    #: who complained (a landlord may name the complainant; only the landlord sees it)
+    complainant: Mapped[str | None] = mapped_column(Text)
     #: the roles that may read the note, comma-separated (chosen by the poster)
     audience: Mapped[str | None] = mapped_column(String(200))
     #: none, draft (awaiting the poster's confirmation), sent, withheld

@@ -125,6 +125,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("audience", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("complainant", sa.Text(), nullable=True))
         batch_op.add_column(
             sa.Column("note_status", sa.String(length=16), nullable=False, server_default="none")
         )
@@ -138,6 +139,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("signals", schema=None) as batch_op:
+        batch_op.drop_column("complainant")
         batch_op.drop_column("released_to_tenant")
         batch_op.drop_column("report_status")
         batch_op.drop_column("note_status")
