@@ -9,12 +9,13 @@ import logging
 import signal
 from typing import TextIO
 
-from bot import i18n
+from bot import crypto, i18n
 from bot.config import ConfigError, Settings
 from bot.domain.clock import Clock, SystemClock
 from bot.outbox import DeliveryLoop
 from bot.persistence.database import create_engine, migrate, session_factory
 from bot.persistence.uow import UnitOfWork
+from bot.privacy import Policy
 from bot.services.context import ServiceContext
 from bot.services.windows import reconcile
 from bot.transports.base import Transport
@@ -22,6 +23,7 @@ from bot.transports.console import ConsoleTransport, console_address
 from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
 from handlers.menu import command_menus
+from schedules.digests import DigestScheduler
 from schedules.norms import build_policies
 from schedules.wakeup import DeadlineScheduler
 
@@ -44,11 +46,21 @@ class KorteLijn:
                  stdin: TextIO | None = None, stdout: TextIO | None = None,
                  migrate_on_start: bool = True) -> None:
         self.settings = settings
+        # free text and identities are encrypted at rest: the column types use the process's
+        # keyring (production refuses to start without a key: ConfigError)
+        crypto.install(crypto.keyring_from_settings(settings))
         self.clock = clock or SystemClock()
         self.engine = create_engine(settings.database.url)
         self.sessions = session_factory(self.engine)
+        try:
+            privacy = Policy.tightened(settings.privacy.hide, settings.privacy.redact)
+        except ValueError as error:
+            raise ConfigError(f"privacy: {error}") from None
         self.ctx = ServiceContext(clock=self.clock, norms=settings.norms,
-                                  policies=build_policies(settings))
+                                  policies=build_policies(settings), privacy=privacy,
+                                  patterns=settings.patterns, digests=settings.digests,
+                                  chat_language=settings.bot.default_language,
+                                  retention=settings.retention)
         self.stopped = asyncio.Event()
         self._migrate = migrate_on_start
         self._tasks: set[asyncio.Task[object]] = set()
@@ -73,6 +85,7 @@ class KorteLijn:
         self.delivery = DeliveryLoop(self.new_uow, self.transports, self.clock,
                                      settings.delivery)
         self.scheduler = DeadlineScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke)
+        self.digests = DigestScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke)
         self.dispatcher = Dispatcher(
             self.new_uow, self.ctx, coordinators=coordinator_identities(settings),
             default_language=settings.bot.default_language, on_committed=self._committed)
@@ -98,6 +111,7 @@ class KorteLijn:
         await self.delivery.start()
         # catch up first: deadlines that passed while the bot was down, marked late
         await self.scheduler.start()
+        await self.digests.start()
         await self.delivery.deliver_due()
         if self.console is not None:
             self.console.announce(i18n.t(self.settings.bot.default_language, "console.banner",
@@ -111,6 +125,7 @@ class KorteLijn:
             with contextlib.suppress(Exception):
                 await transport.stop()
         await self.scheduler.stop()
+        await self.digests.stop()
         with contextlib.suppress(Exception):
             await self.delivery.deliver_due()
         await self.delivery.stop()

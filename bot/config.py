@@ -147,6 +147,30 @@ class NormSettings(BaseModel):
         return value
 
 
+class PatternSettings(BaseModel):
+    #: signals of at least ``kinds`` different kinds within ``period`` make a household
+    #: pattern: the team lead is asked to consider a case meeting
+    period: Duration = timedelta(weeks=4)
+    kinds: int = Field(default=3, ge=2)
+
+
+class PrivacySettings(BaseModel):
+    """Tighten who sees what (never loosen): classes per role to hide or to redact.
+    Classes: facts, free_text, care, finance, police, complaint, complainant,
+    tenant_report, tenant_identity."""
+
+    hide: dict[str, list[str]] = Field(default_factory=dict)
+    redact: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class DigestSettings(BaseModel):
+    #: the care team's daily digest, at this local time unless a person sets their own
+    daily_at: ClockTime = time(8, 0)
+    #: the partners' weekly digest (landlord, police, municipality): day (1 = Monday) and time
+    weekly_day: int = Field(default=1, ge=1, le=7)
+    weekly_at: ClockTime = time(9, 0)
+
+
 class CalendarSettings(BaseModel):
     #: working-day clocks skip weekends, Dutch public holidays and these local dates
     closed_days: list[date] = Field(default_factory=list)
@@ -254,6 +278,26 @@ class MatrixSettings(BaseModel):
     access_token: SecretStr | None = None
 
 
+class SecuritySettings(BaseModel):
+    """Encryption at rest of free text and identities (see ``bot/crypto.py``)."""
+
+    #: 32 random bytes in base64 (``kortelijn genkey``); required in production mode
+    key: SecretStr | None = None
+    #: earlier keys, still read after a rotation; new values are written with ``key``
+    old_keys: list[SecretStr] = Field(default_factory=list)
+    #: development without ``key``: the key is kept in this file, made on first start
+    key_file: Path = Path("var/kortelijn.key")
+
+
+class RetentionSettings(BaseModel):
+    #: a closed case's content is erased this long after closing (its code and dates stay)
+    closed_case_after: Duration = timedelta(days=365)
+    #: rows of the access log are kept this long
+    access_log_after: Duration = timedelta(days=5 * 365)
+    #: the daily purge runs at this local time
+    run_at: ClockTime = time(3, 30)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="KORTELIJN_",
@@ -267,10 +311,15 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
+    patterns: PatternSettings = Field(default_factory=PatternSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    digests: DigestSettings = Field(default_factory=DigestSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -38,7 +38,8 @@ async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: dateti
 async def to_chat(uow: UnitOfWork, transport: str, address: str, text: str,
                   now: datetime, *, person_id: int | None = None,
                   choices: list[tuple[str, str]] | None = None,
-                  reply_to: str | None = None) -> orm.OutboxRow:
+                  reply_to: str | None = None, case_id: int | None = None) -> orm.OutboxRow:
     """Queue an answer to a chat (also one whose sender is not a known person)."""
     return await uow.outbox.add(transport=transport, address=address, person_id=person_id,
-                                text=text, now=now, choices=choices, reply_to=reply_to)
+                                text=text, now=now, choices=choices, reply_to=reply_to,
+                                case_id=case_id)

@@ -5,6 +5,10 @@ A message is marked sent right after its transport accepted it. A crash between 
 the delivery loses nothing (the row stays pending); a crash in the instant between the
 transport's acceptance and the mark could send it once more, which is the least any chat
 network without idempotency keys allows.
+
+A transport that paces itself raises ``NotYet`` for a chat that may not receive another message
+yet: that chat waits (no attempt counted) while the others go on. A message that can never be
+delivered, or is given up, is reported to the coordinators, facts only, in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,26 +16,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import string
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, and_, select, update
 from sqlalchemy.orm import aliased
 
+from bot import i18n, notify
 from bot.config import DeliverySettings
 from bot.domain.clock import Clock
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
-from bot.transports.base import Choice, Outgoing, PermanentFailure, RetryLater, Transport
+from bot.services import access
+from bot.transports.base import (
+    Choice,
+    NotYet,
+    Outgoing,
+    PermanentFailure,
+    RetryLater,
+    Transport,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
 
 
-def _due(now: datetime) -> Select[orm.OutboxRow]:
-    """Pending messages due now, oldest first, except those queued behind an earlier message
-    to the same chat that is still waiting for its retry (order per chat is kept)."""
+def _first_in_its_chat() -> ColumnElement[bool]:
+    """A pending message with no earlier pending message to the same chat (order per chat)."""
     earlier = aliased(orm.OutboxRow)
     waiting_before = (
         select(earlier.id)
@@ -39,9 +53,14 @@ def _due(now: datetime) -> Select[orm.OutboxRow]:
                earlier.address == orm.OutboxRow.address,
                earlier.status == "pending", earlier.id < orm.OutboxRow.id)
         .exists())
+    return and_(orm.OutboxRow.status == "pending", ~waiting_before)
+
+
+def _due(now: datetime) -> Select[orm.OutboxRow]:
+    """Pending messages due now, oldest first, except those queued behind an earlier message
+    to the same chat that is still waiting for its retry (order per chat is kept)."""
     return (select(orm.OutboxRow)
-            .where(orm.OutboxRow.status == "pending", orm.OutboxRow.next_attempt_at <= now,
-                   ~waiting_before)
+            .where(_first_in_its_chat(), orm.OutboxRow.next_attempt_at <= now)
             .order_by(orm.OutboxRow.id).limit(BATCH))
 
 
@@ -106,9 +125,10 @@ class DeliveryLoop:
                     if not await self._deliver(row):
                         held.add(chat)
             async with self._new_uow() as uow:
+                # the next moment a chat's first message falls due (those behind it wait)
                 return (await uow.session.execute(
                     select(orm.OutboxRow.next_attempt_at)
-                    .where(orm.OutboxRow.status == "pending")
+                    .where(_first_in_its_chat())
                     .order_by(orm.OutboxRow.next_attempt_at).limit(1))).scalar_one_or_none()
 
     async def _deliver(self, row: orm.OutboxRow) -> bool:
@@ -129,6 +149,10 @@ class DeliveryLoop:
                            edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient)
         try:
             message_id = await transport.send(message)
+        except NotYet as error:
+            # the transport paces this chat: nothing was sent, no attempt is counted
+            await self._hold(row.id, timedelta(seconds=max(error.wait, 0.0)))
+            return False
         except RetryLater as error:
             delay = (timedelta(seconds=error.retry_after) if error.retry_after is not None
                      else self._backoff(row.attempts))
@@ -138,7 +162,8 @@ class DeliveryLoop:
             return False
         except PermanentFailure as error:
             log.warning("outbox %s: permanent failure: %s", row.id, error.reason)
-            await self._finish(row.id, "failed", None, f"permanent: {error.reason}"[:200])
+            await self._finish(row.id, "failed", None, f"permanent: {error.reason}"[:200],
+                               failed=row, failure_kind=error.kind)
             return True
         except Exception as error:  # a transport bug must not stop delivery of the rest
             log.exception("outbox %s: unexpected delivery error", row.id)
@@ -167,12 +192,57 @@ class DeliveryLoop:
                 update(orm.OutboxRow).where(orm.OutboxRow.id == row.id).values(
                     attempts=attempts, status=status, last_error=reason,
                     next_attempt_at=self._clock.now() + delay))
+            if status == "failed":
+                await self._report_failure(uow, row, "gave_up", attempts)
             await uow.commit()
         if status == "failed":
             log.warning("outbox %s given up after %d attempts", row.id, attempts)
 
+    async def _hold(self, row_id: int, delay: timedelta) -> None:
+        """Try this row again after ``delay``; its attempts and last error stay as they are."""
+        async with self._new_uow() as uow:
+            await uow.session.execute(
+                update(orm.OutboxRow).where(orm.OutboxRow.id == row_id).values(
+                    next_attempt_at=self._clock.now() + delay))
+            await uow.commit()
+
+    async def _report_failure(self, uow: UnitOfWork, row: orm.OutboxRow, kind: str,
+                              attempts: int) -> None:
+        """Tell every coordinator, facts only, that a message could not be delivered; in the
+        transaction that marks it failed. Never the message's text; never about a report
+        (no loop), and once per chat until a message gets through again."""
+        if is_failure_report(row.text):
+            return
+        previous = (await uow.session.execute(
+            select(orm.OutboxRow.status)
+            .where(orm.OutboxRow.transport == row.transport,
+                   orm.OutboxRow.address == row.address, orm.OutboxRow.id < row.id,
+                   orm.OutboxRow.status.in_(("sent", "failed")))
+            .order_by(orm.OutboxRow.id.desc()).limit(1))).scalar_one_or_none()
+        if previous == "failed":
+            return  # already reported: nothing reached this chat since
+        recipient = await uow.persons.get(row.person_id) if row.person_id is not None else None
+        coordinators = (await uow.session.execute(
+            select(orm.Person.id).where(orm.Person.is_coordinator.is_(True))
+            .order_by(orm.Person.id))).scalars()
+        network = row.transport.capitalize()
+
+        def render(lang: str) -> str:
+            name = recipient.display_name if recipient is not None else i18n.t(
+                lang, "delivery.unknown_recipient")
+            key = f"delivery.reason.{kind}"
+            reason = (i18n.t(lang, key, attempts=attempts) if key in i18n.MESSAGES
+                      else i18n.t(lang, "delivery.reason.refused"))
+            return i18n.t(lang, "delivery.failed", name=name, transport=network, reason=reason)
+
+        now = self._clock.now()
+        for coordinator_id in list(coordinators):
+            if coordinator_id != row.person_id:
+                await notify.to_person(uow, coordinator_id, render, now)
+
     async def _finish(self, row_id: int, status: str, message_id: str | None,
-                      error: str | None, keep_text: bool = False) -> None:
+                      error: str | None, keep_text: bool = False,
+                      failed: orm.OutboxRow | None = None, failure_kind: str = "") -> None:
         values: dict[str, object] = {"status": status, "last_error": error,
                                      "transport_message_id": message_id}
         if status == "sent":
@@ -190,4 +260,24 @@ class DeliveryLoop:
                     await uow.session.execute(
                         update(orm.OutboxRow).where(orm.OutboxRow.id == original.edit_of)
                         .values(text=""))
+                if original is not None:
+                    # a case's message reaching a person is logged, in this transaction
+                    await access.delivered(uow, original, self._clock.now())
+            if failed is not None:
+                await self._report_failure(uow, failed, failure_kind, failed.attempts + 1)
             await uow.commit()
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = [re.escape(literal) + ("(?:.*?)" if field is not None else "")
+             for literal, field, _, _ in string.Formatter().parse(template)]
+    return re.compile("".join(parts), re.DOTALL)
+
+
+_REPORTS = [_template_pattern(i18n.MESSAGES["delivery.failed"][lang])
+            for lang in i18n.LANGUAGES]
+
+
+def is_failure_report(text: str) -> bool:
+    """Whether an outbox text is a delivery-failure report to a coordinator."""
+    return any(pattern.fullmatch(text) for pattern in _REPORTS)

@@ -1,77 +1,195 @@
 """Need to know: which role may see which class of information about a case.
 
-One declarative table decides; no other code decides who sees what. Structured facts (the kind
-of a signal, when, from which kind of partner, the window and its status) go to the partners of
-the case; free text and the classes below only to the roles named here.
+One declarative table decides (roles × information classes → shown, redacted or hidden), with
+DESIGN.md's roles table as the default; a deployment may tighten it, never loosen it. No other
+code decides who sees what: renderings ask :class:`Policy`.
+
+- *shown*: the role sees it.
+- *redacted*: the role learns that it exists, not what it says.
+- *hidden*: the role learns nothing of it, not even that it exists.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from bot.domain.model import CARE_TEAM, TENANT_REPORTS, Role, Signal, SignalKind
 
 
 class Info(enum.StrEnum):
+    #: what kind of signal, when, from which kind of partner, which window, its status
     FACTS = "facts"
+    #: a note typed by a person
     FREE_TEXT = "free_text"
     CARE = "care"
     FINANCE = "finance"
     POLICE = "police"
+    #: what a nuisance complaint says
+    COMPLAINT = "complaint"
+    #: who complained
     COMPLAINANT = "complainant"
+    #: the tenant's own reports (harassed, contesting a complaint)
+    TENANT_REPORT = "tenant_report"
+    #: who the tenant is (names of case members)
     TENANT_IDENTITY = "tenant_identity"
 
 
-_ALL = frozenset(Role)
-_NONE: frozenset[Role] = frozenset()
+class Visibility(enum.IntEnum):
+    HIDDEN = 0
+    REDACTED = 1
+    SHOWN = 2
 
-#: who may see each class of information (DESIGN.md, "Privacy" and the roles table)
-POLICY: dict[Info, frozenset[Role]] = {
-    Info.FACTS: frozenset({Role.COACH, Role.TEAM_LEAD, Role.LANDLORD, Role.POLICE,
-                           Role.MUNICIPALITY}),
-    Info.FREE_TEXT: CARE_TEAM,
-    Info.CARE: CARE_TEAM,
-    Info.FINANCE: frozenset({Role.COACH, Role.TEAM_LEAD, Role.LANDLORD, Role.MUNICIPALITY}),
-    Info.POLICE: frozenset({Role.COACH, Role.TEAM_LEAD, Role.POLICE}),
-    Info.COMPLAINANT: frozenset({Role.LANDLORD}),
-    Info.TENANT_IDENTITY: frozenset({Role.COACH, Role.TEAM_LEAD, Role.LANDLORD, Role.POLICE,
-                                     Role.MUNICIPALITY, Role.MONITOR, Role.TENANT}),
+
+S, R, H = Visibility.SHOWN, Visibility.REDACTED, Visibility.HIDDEN
+
+#: DESIGN.md's table. Columns: facts, free text, care, finance, police, complaint,
+#: complainant, tenant report, tenant identity.
+_COLUMNS = (Info.FACTS, Info.FREE_TEXT, Info.CARE, Info.FINANCE, Info.POLICE, Info.COMPLAINT,
+            Info.COMPLAINANT, Info.TENANT_REPORT, Info.TENANT_IDENTITY)
+_TABLE: dict[Role, tuple[Visibility, ...]] = {
+    #                   facts text care fin  pol  compl cmpnt tenrep tenid
+    Role.COACH:        (S,    S,   S,   S,   S,   S,    R,    S,     S),
+    Role.TEAM_LEAD:    (S,    S,   S,   S,   S,   S,    R,    S,     S),
+    Role.LANDLORD:     (S,    S,   H,   S,   R,   S,    S,    S,     S),
+    Role.POLICE:       (S,    S,   H,   H,   S,   S,    H,    H,     S),
+    Role.MUNICIPALITY: (S,    S,   H,   S,   H,   H,    H,    H,     S),
+    Role.MEDIATOR:     (H,    H,   H,   H,   H,   H,    H,    H,     R),
+    Role.MONITOR:      (R,    H,   H,   H,   H,   H,    H,    H,     S),
+    Role.TENANT:       (R,    H,   H,   H,   H,   H,    H,    S,     S),
 }
+DEFAULT_POLICY: dict[Role, dict[Info, Visibility]] = {
+    role: dict(zip(_COLUMNS, row, strict=True)) for role, row in _TABLE.items()}
 
-#: the class a signal of each kind belongs to, beyond its structured facts
-KIND_CLASS: dict[SignalKind, Info] = {
-    SignalKind.CARE_CONCERN: Info.CARE,
+#: the class of a signal's details (its note, its complainant), by kind
+DETAIL_CLASS: dict[SignalKind, Info] = {
+    SignalKind.MISSED_RENT: Info.FINANCE,
+    SignalKind.MAILBOX_FULL: Info.FACTS,
+    SignalKind.NOISE: Info.COMPLAINT,
+    SignalKind.SMELL: Info.COMPLAINT,
+    SignalKind.VISITORS: Info.COMPLAINT,
+    SignalKind.PUBLIC_SPACE: Info.COMPLAINT,
+    SignalKind.POLLUTION: Info.COMPLAINT,
+    SignalKind.THREATENED_NUISANCE: Info.COMPLAINT,
     SignalKind.POLICE_INCIDENT: Info.POLICE,
+    SignalKind.CARE_CONCERN: Info.CARE,
+    SignalKind.HARASSED_TENANT: Info.TENANT_REPORT,
+    SignalKind.UNJUST_COMPLAINT: Info.TENANT_REPORT,
+    SignalKind.OTHER: Info.FACTS,
+}
+#: kinds whose very existence is of a class beyond the facts
+EXISTENCE_CLASS: dict[SignalKind, Info] = {
+    SignalKind.CARE_CONCERN: Info.CARE,
+    SignalKind.HARASSED_TENANT: Info.TENANT_REPORT,
+    SignalKind.UNJUST_COMPLAINT: Info.TENANT_REPORT,
 }
 
 
-def may_see(role: Role, info: Info) -> bool:
-    return role in POLICY[info]
+@dataclass(frozen=True)
+class Policy:
+    table: Mapping[Role, Mapping[Info, Visibility]] = field(
+        default_factory=lambda: DEFAULT_POLICY)
 
+    @classmethod
+    def tightened(cls, hide: Mapping[str, Iterable[str]] | None = None,
+                  redact: Mapping[str, Iterable[str]] | None = None) -> Policy:
+        """The default, made stricter by a deployment: ``hide = {"landlord": ["finance"]}``.
+        A deployment cannot make anything more visible than the default."""
+        table = {role: dict(row) for role, row in DEFAULT_POLICY.items()}
+        for level, changes in ((Visibility.HIDDEN, hide or {}), (Visibility.REDACTED,
+                                                                  redact or {})):
+            for role_name, classes in changes.items():
+                role = Role(role_name)
+                for info_name in classes:
+                    info = Info(info_name)
+                    table[role][info] = min(table[role][info], level)
+        return cls(table)
 
-def may_see_signal(roles: list[Role], person_id: int, signal: Signal) -> bool:
-    """Whether a person holding ``roles`` in the signal's case may know the signal exists."""
-    if signal.posted_by == person_id:
-        return True
-    for role in roles:
+    def sees(self, role: Role, info: Info) -> Visibility:
+        return self.table[role][info]
+
+    def best(self, roles: Iterable[Role], info: Info) -> Visibility:
+        return max((self.sees(r, info) for r in roles), default=Visibility.HIDDEN)
+
+    # --- signals ------------------------------------------------------------------------
+    def signal_visibility(self, roles: Iterable[Role], person_id: int | None,
+                          signal: Signal) -> Visibility:
+        """Whether a person with ``roles`` in the signal's case may know the signal exists
+        (SHOWN), only that something was reported (REDACTED), or nothing (HIDDEN)."""
+        if person_id is not None and signal.posted_by == person_id:
+            return Visibility.SHOWN
+        best = Visibility.HIDDEN
+        for role in roles:
+            best = max(best, self._signal_for_role(role, signal))
+        return best
+
+    def _signal_for_role(self, role: Role, signal: Signal) -> Visibility:
         if role is Role.TENANT:
-            # the tenant sees their own reports only (others go through the team first)
-            continue
-        special = KIND_CLASS.get(signal.kind)
-        if special is Info.CARE and not may_see(role, Info.CARE):
-            continue
-        if signal.kind in TENANT_REPORTS and role not in CARE_TEAM:
-            continue
-        if may_see(role, Info.FACTS):
+            # the tenant sees their own reports, and complaints only once the team has
+            # discussed them with the tenant (released)
+            return Visibility.SHOWN if signal.released_to_tenant else Visibility.HIDDEN
+        facts = self.sees(role, Info.FACTS)
+        special = EXISTENCE_CLASS.get(signal.kind)
+        if special is not None:
+            facts = min(facts, self.sees(role, special))
+        return facts
+
+    def may_see_signal(self, roles: Iterable[Role], person_id: int | None,
+                       signal: Signal) -> bool:
+        return self.signal_visibility(list(roles), person_id, signal) is Visibility.SHOWN
+
+    def note_visibility(self, roles: Iterable[Role], person_id: int | None,
+                        signal: Signal) -> Visibility:
+        """A signal's free text: the poster, and the roles in the note's audience that the
+        policy lets read free text of the signal's class."""
+        roles = list(roles)
+        if person_id is not None and signal.posted_by == person_id:
+            return Visibility.SHOWN
+        if not self.may_see_signal(roles, person_id, signal):
+            return Visibility.HIDDEN
+        audience = signal.audience if signal.audience is not None else default_audience(
+            signal.poster_role)
+        best = Visibility.HIDDEN
+        detail = DETAIL_CLASS[signal.kind]
+        for role in roles:
+            if role is Role.TENANT:
+                continue  # a released complaint shows its facts, never its text
+            level = min(self.sees(role, Info.FREE_TEXT), self.sees(role, detail))
+            if role not in audience:
+                level = min(level, Visibility.REDACTED)
+            best = max(best, level)
+        return best
+
+    def may_read_note(self, roles: Iterable[Role], person_id: int | None,
+                      signal: Signal) -> bool:
+        return self.note_visibility(roles, person_id, signal) is Visibility.SHOWN
+
+    def may_see_complainant(self, roles: Iterable[Role], person_id: int | None,
+                            signal: Signal) -> bool:
+        if person_id is not None and signal.posted_by == person_id:
             return True
-    return False
+        return self.may_see_signal(roles, person_id, signal) and self.best(
+            [r for r in roles if r is not Role.TENANT], Info.COMPLAINANT) is Visibility.SHOWN
+
+    def allowed_audience(self, kind: SignalKind) -> tuple[Role, ...]:
+        """The roles a poster may choose to let read a note of this kind."""
+        detail = DETAIL_CLASS[kind]
+        return tuple(r for r in Role if r is not Role.TENANT
+                     and self.sees(r, Info.FREE_TEXT) is Visibility.SHOWN
+                     and self.sees(r, detail) is Visibility.SHOWN)
+
+    def sees_names(self, roles: Iterable[Role]) -> bool:
+        """Whether names of the case's people may be shown (otherwise roles only)."""
+        return self.best(roles, Info.TENANT_IDENTITY) is Visibility.SHOWN
 
 
-def may_see_note(roles: list[Role], person_id: int, signal: Signal) -> bool:
-    """Whether a person may read a signal's free text: the poster, and the roles the policy
-    names for free text (and for the signal's own class, where it has one)."""
-    if signal.posted_by == person_id:
-        return True
-    special = KIND_CLASS.get(signal.kind)
-    return any(may_see(r, Info.FREE_TEXT) and (special is None or may_see(r, special))
-               for r in roles)
+def default_audience(poster_role: Role) -> frozenset[Role]:
+    """By default a note goes to the care team and the poster's own kind of partner."""
+    return CARE_TEAM | {poster_role}
+
+
+DEFAULT = Policy()
+
+
+__all__ = ["DEFAULT", "TENANT_REPORTS", "Info", "Policy", "Visibility", "default_audience"]

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 
-from bot import i18n, notify, privacy
+from bot import i18n, notify
 from bot.domain import errors
 from bot.domain.commands import AcknowledgeSignal
 from bot.domain.model import CARE_TEAM, Norm, Role, Window, WindowStatus
 from bot.domain.norms import SHAPES, parse_norm
 from bot.persistence import orm
+from bot.privacy import Info, Visibility
 from bot.services import signals, windows
 from bot.services.context import ServiceContext
 from bot.services.signals import case_of_member
@@ -73,7 +74,7 @@ async def _visible(req: Request, window: Window, roles: list[Role]) -> bool:
     if window.signal_id is None:
         return any(r in CARE_TEAM or r in window.responsible for r in roles)
     signal = await req.uow.signals.get(window.signal_id)
-    return signal is not None and privacy.may_see_signal(roles, req.me.id, signal)
+    return signal is not None and req.ctx.privacy.may_see_signal(roles, req.me.id, signal)
 
 
 async def cmd_deadlines(req: Request, args: list[str]) -> None:
@@ -129,7 +130,7 @@ async def cmd_done(req: Request, args: list[str]) -> None:
     if not args:
         raise UsageError(usage=req.t("usage.done"))
     number = window_number(args[0], req.t("usage.done"))
-    row, _ = await windows.window_for_actor(req.uow, me.id, number)
+    row, _ = await windows.window_for_actor(req.uow, req.ctx, me.id, number)
     if row.norm == Norm.N1_SIGNAL_FOLLOW_UP.value and row.signal_id is not None:
         # the signal's window is met by acknowledging the signal
         await signals.acknowledge(AcknowledgeSignal(me.id, row.signal_id), req.uow, req.ctx)
@@ -179,7 +180,7 @@ async def _tell_others(req: Request, window: Window, key: str, *, code: str,
         their_roles = await req.uow.cases.roles_of(window.case_id, person_id)
         if not their_roles:
             continue
-        may_read = any(privacy.may_see(r, privacy.Info.FREE_TEXT) for r in their_roles)
+        may_read = req.ctx.privacy.best(their_roles, Info.FREE_TEXT) is Visibility.SHOWN
 
         def render(lang: str, may_read: bool = may_read) -> str:
             who = f"{i18n.role_name(lang, acting)} ({me.display_name})"

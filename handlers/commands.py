@@ -6,6 +6,7 @@ through the outbox. Every sentence comes from the message catalogue.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot import i18n
@@ -154,9 +155,15 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
     if kind is None:
         raise errors.UnknownSignalKind(given=words[0], choices=allowed)
     note = words[1] if len(words) > 1 else None
+    complainant = None
+    if note:
+        found = COMPLAINANT.search(note)
+        if found:
+            complainant = found.group(2).strip() or None
+            note = note[:found.start()].strip() or None
     posted = await signals.post_signal(
-        PostSignal(person_id=me.id, case_code=case.code, kind=kind, note=note),
-        req.uow, req.ctx)
+        PostSignal(person_id=me.id, case_code=case.code, kind=kind, note=note,
+                   complainant=complainant), req.uow, req.ctx)
     now = req.ctx.clock.now()
     due = posted.window.due_at
     facts = {"number": posted.signal.id, "kind": i18n.kind_name(req.lang, kind),
@@ -167,6 +174,31 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
     else:
         req.reply(req.t("signal.posted_no_addressee",
                         roles=i18n.role_list(req.lang, posted.window.responsible[:1]), **facts))
+    if posted.signal.note_status == "draft":
+        note_preview(req, posted.signal.id, posted.note_audience)
+
+
+def note_preview(req: Request, number: int, readers: list[tuple[Role, str]]) -> None:
+    """Before a note goes, its poster sees who will read it, and chooses."""
+    if not readers:
+        req.reply(req.t("note.preview_nobody"))
+        return
+    req.reply(req.t("note.preview", readers=readers_text(req.lang, readers)), [
+        (req.t("button.note_send"), f"/toelichting {number} verstuur"),
+        (req.t("button.note_team"), f"/toelichting {number} zorgteam"),
+        (req.t("button.note_withhold"), f"/toelichting {number} niet"),
+    ])
+
+
+def readers_text(lang: str, readers: list[tuple[Role, str]]) -> str:
+    if not readers:
+        return i18n.t(lang, "note.nobody")
+    return ", ".join(f"{i18n.role_name(lang, role)} ({name})" for role, name in readers)
+
+
+#: "… klager: buurvrouw nr. 12" at the end of a note names the complainant (landlord only)
+COMPLAINT_WORDS = ("klager", "klaagster", "complainant", "melder")
+COMPLAINANT = re.compile(r"(?i)\b(" + "|".join(COMPLAINT_WORDS) + r")\s*:\s*(.+)$")
 
 
 def _addressees(lang: str, posted: signals.SignalPosted) -> str:
@@ -229,7 +261,8 @@ async def cmd_help(req: Request, args: list[str]) -> None:
     lines = [req.t("help.header",
                    roles=req.t("help.roles", roles=", ".join(names)) if names else "")]
     if me.is_coordinator:
-        lines += [req.t("help.newcase"), req.t("help.invite")]
+        lines += [req.t("help.newcase"), req.t("help.invite"), req.t("help.closecase"),
+                  req.t("help.accesslog")]
     if roles:
         lines += [req.t("help.signal"), req.t("help.ack"), req.t("help.deadlines"),
                   req.t("help.done")]
@@ -238,7 +271,7 @@ async def cmd_help(req: Request, args: list[str]) -> None:
     if roles:
         lines.append(req.t("help.quiet"))
     lines += [req.t("help.cases"), req.t("help.status"), req.t("help.start"),
-              req.t("help.language")]
+              req.t("help.language"), req.t("help.mydata")]
     if me.is_coordinator:
         lines.append(req.t("help.roles_list", roles=", ".join(
             f"{r.value} ({i18n.role_name(req.lang, r)})" for r in Role)))

@@ -15,10 +15,11 @@ from typing import Any
 from bot import i18n, notify
 from bot.domain import errors
 from bot.domain.model import Role, SignalKind
+from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
 from bot.transports.base import Incoming
-from handlers import commands
+from handlers import clocks, commands, groups, needtoknow, privacy
 from handlers.commands import Request
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,36 @@ COMMANDS: dict[str, Handler] = {
     "status": commands.cmd_status,
     "taal": commands.cmd_language, "language": commands.cmd_language,
     "help": commands.cmd_help, "hulp": commands.cmd_help,
+    "termijnen": clocks.cmd_deadlines, "deadlines": clocks.cmd_deadlines,
+    "gedaan": clocks.cmd_done, "done": clocks.cmd_done,
+    "termijn": clocks.cmd_window, "window": clocks.cmd_window,
+    "pauzeer": clocks.cmd_pause, "pause": clocks.cmd_pause,
+    "hervat": clocks.cmd_resume, "resume": clocks.cmd_resume,
+    "verleng": clocks.cmd_extend, "extend": clocks.cmd_extend,
+    "afwezig": clocks.cmd_away, "away": clocks.cmd_away,
+    "terug": clocks.cmd_back, "back": clocks.cmd_back,
+    "stil": clocks.cmd_quiet, "quiet": clocks.cmd_quiet,
+    "toelichting": needtoknow.cmd_note, "note": needtoknow.cmd_note,
+    "bekijk": needtoknow.cmd_view, "view": needtoknow.cmd_view,
+    "vrijgeven": needtoknow.cmd_release, "release": needtoknow.cmd_release,
+    "afgehandeld": needtoknow.cmd_resolve, "resolved": needtoknow.cmd_resolve,
+    "melden": needtoknow.cmd_report, "report": needtoknow.cmd_report,
+    "melden_soort": needtoknow.cmd_report_kind,
+    "melden_verstuur": needtoknow.cmd_report_send,
+    "annuleer": needtoknow.cmd_cancel, "cancel": needtoknow.cmd_cancel,
+    "samenvatting": needtoknow.cmd_summary, "summary": needtoknow.cmd_summary,
+    "overleg": needtoknow.cmd_meeting, "meeting": needtoknow.cmd_meeting,
+    "overzicht": needtoknow.cmd_digest, "digest": needtoknow.cmd_digest,
+    "koppel": groups.cmd_link, "link": groups.cmd_link,
+    "ontkoppel": groups.cmd_unlink, "unlink": groups.cmd_unlink,
+    "sluitzaak": privacy.cmd_close_case, "closecase": privacy.cmd_close_case,
+    "toegangslog": privacy.cmd_access_log, "accesslog": privacy.cmd_access_log,
+    "mijngegevens": privacy.cmd_my_data, "mydata": privacy.cmd_my_data,
 }
+
+#: the commands that work in a group; the bot ignores everything else said there, and any
+#: refusal in a group goes unanswered (the bot does not chatter in groups)
+GROUP_COMMANDS = frozenset({"koppel", "link", "ontkoppel", "unlink"})
 
 
 class UnknownCommand(errors.DomainError):
@@ -45,6 +75,10 @@ class UnknownCommand(errors.DomainError):
 
 class NotACommand(errors.DomainError):
     key = "error.not_a_command"
+
+
+class ChoiceMade(errors.DomainError):
+    key = "error.choice_made"
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -108,23 +142,38 @@ class Dispatcher:
                 if person is not None:
                     lang, person_id = person.language, person.id
                 parsed = parse_command(incoming.text)
+                if incoming.is_group and person is not None:
+                    await self._note_member(uow, incoming, person.id)
+                if incoming.is_group and (parsed is None or parsed[0] not in GROUP_COMMANDS):
+                    await uow.commit()  # silent in groups; who writes there is remembered
+                    return
                 if person is None and (parsed is None or parsed[0] != "start"):
                     raise errors.NotInvited()
-                if parsed is None:
-                    raise NotACommand()
-                word, rest = parsed
-                handler = COMMANDS.get(word)
-                if handler is None:
-                    raise UnknownCommand(command="/" + word)
+                word, rest = parsed if parsed is not None else ("", incoming.text)
                 req = Request(incoming=incoming, uow=uow, ctx=self._ctx, person=person,
                               lang=lang, rest=rest)
-                await handler(req, rest.split())
+                picker = None
+                if parsed is None:
+                    # plain text: the next answer of a guided conversation, if one runs
+                    if not await needtoknow.answer(req):
+                        raise NotACommand()
+                else:
+                    handler = COMMANDS.get(word)
+                    if handler is None:
+                        raise UnknownCommand(command="/" + word)
+                    picker = await self._open_picker(uow, incoming)
+                    await handler(req, rest.split())
                 person_id = req.person.id if req.person else None
                 for text, choices in req.replies:
                     await self._answer(uow, incoming, text, choices, person_id)
+                if picker is not None:
+                    await self._close_picker(uow, picker, incoming, req.lang)
                 await uow.commit()
             self._on_committed(uow)
         except errors.DomainError as error:
+            if incoming.is_group:
+                await self._stay_silent(incoming)
+                return
             text = i18n.t(lang, error.key, **format_args(lang, error.args_for_message))
             await self._answer_alone(incoming, text, person_id)
         except Exception:
@@ -132,11 +181,51 @@ class Dispatcher:
             log.exception("handling a message from %s failed", incoming.transport)
             await self._answer_alone(incoming, i18n.t(lang, "error.internal"), person_id)
 
+    async def _note_member(self, uow: UnitOfWork, incoming: Incoming, person_id: int) -> None:
+        """Remember who writes in a shared case chat: their roles bound what it shows."""
+        chat = await uow.case_chats.of_chat(incoming.transport, incoming.chat_id)
+        if chat is not None:
+            await uow.case_chats.seen(chat.id, person_id, self._ctx.clock.now())
+
     async def _answer(self, uow: UnitOfWork, incoming: Incoming, text: str,
                       choices: list[tuple[str, str]], person_id: int | None) -> None:
         await notify.to_chat(uow, incoming.transport, incoming.chat_id, text,
                              self._ctx.clock.now(), person_id=person_id, choices=choices,
                              reply_to=incoming.message_id if incoming.is_group else None)
+
+    async def _open_picker(self, uow: UnitOfWork, incoming: Incoming) -> orm.OutboxRow | None:
+        """The message with alternatives whose button was pressed; a pick among alternatives
+        is final, so a second press on it (a double tap, a stale screen) is refused."""
+        if not incoming.is_choice or incoming.choice_message_id is None:
+            return None
+        row = await uow.outbox.sent_as(incoming.transport, incoming.chat_id,
+                                       incoming.choice_message_id)
+        if row is None or len(row.choices) < 2:
+            return None  # a single button (as /ok) is the service's to close
+        if await uow.outbox.edited(row.id):
+            raise ChoiceMade()
+        return row
+
+    async def _close_picker(self, uow: UnitOfWork, row: orm.OutboxRow, incoming: Incoming,
+                            lang: str) -> None:
+        """Edit the message: its buttons go, the pick is shown."""
+        label = next((c[0] for c in row.choices if c[1] == incoming.text), incoming.text)
+        await uow.outbox.add(transport=row.transport, address=row.address,
+                             person_id=row.person_id, case_id=row.case_id,
+                             text=row.text + i18n.t(lang, "choice.picked", label=label),
+                             now=self._ctx.clock.now(), edit_of=row.id)
+
+    async def _stay_silent(self, incoming: Incoming) -> None:
+        """A refusal in a group: no answer; only remember the update as handled."""
+        if incoming.update_key is None:
+            return
+        try:
+            async with self._new_uow() as uow:
+                uow.updates.record(incoming.transport, incoming.update_key,
+                                   self._ctx.clock.now())
+                await uow.commit()
+        except Exception:
+            log.exception("could not record an update from %s", incoming.transport)
 
     async def _answer_alone(self, incoming: Incoming, text: str, person_id: int | None
                             ) -> None:

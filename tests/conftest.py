@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot import crypto
 from bot.domain.clock import ManualClock
 from bot.persistence.database import create_engine
 
@@ -21,6 +22,20 @@ PG_URL = os.environ.get("KORTELIJN_TEST_DATABASE_URL", "")
 
 #: a Monday morning, 09:00 in Amsterdam
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+#: the encryption key every test runs with (free text and identities are encrypted at rest)
+TEST_KEY = "a29ydGVsaWpuLXRlc3Qta2V5LTMyLWJ5dGVzLWxvbmc="
+
+
+@pytest.fixture(autouse=True)
+def encryption_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test (and every bot it starts, also as a process) encrypts with ``TEST_KEY``,
+    so no test makes a key file; a test may install another keyring."""
+    monkeypatch.setenv("KORTELIJN_SECURITY__KEY", TEST_KEY)
+    monkeypatch.delenv("KORTELIJN_SECURITY__OLD_KEYS", raising=False)
+    crypto.install(crypto.Keyring([crypto.parse_key(TEST_KEY)]))
+    return TEST_KEY
 
 
 @pytest.fixture

@@ -32,9 +32,24 @@ class PostSignal:
     case_code: str
     kind: SignalKind
     note: str | None = None
+    #: who complained, if the landlord names them
+    complainant: str | None = None
+    #: the roles that may read the note; ``None``: the default audience
+    audience: frozenset[Role] | None = None
+    #: the poster has already seen who receives the note (a guided report's preview);
+    #: otherwise the note waits for the poster's confirmation
+    note_confirmed: bool = False
+    #: tell recipients only that there is something to read (the tenant's own reports)
+    neutral: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class AcknowledgeSignal:
     person_id: int
     signal_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCase:
+    coordinator_id: int
+    case_code: str

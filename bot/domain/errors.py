@@ -59,3 +59,9 @@ class InvalidInvitation(DomainError):
 
 class NoteTooLong(DomainError):
     key = "error.note_too_long"
+
+
+class CaseClosed(DomainError):
+    """The case was closed: nothing new goes into it."""
+
+    key = "error.case_closed"

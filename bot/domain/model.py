@@ -222,6 +222,13 @@ class Signal:
     acknowledged_at: datetime | None = None
     acknowledged_by: int | None = None
     acknowledged_role: Role | None = None
+    #: the roles the poster chose to let read the note (``None``: the default audience)
+    audience: frozenset[Role] | None = None
+    #: none, draft (waiting for the poster's confirmation), sent, withheld
+    note_status: str = "none"
+    complainant: str | None = None
+    report_status: str | None = None
+    released_to_tenant: bool = False
 
 
 @dataclass(frozen=True, slots=True)

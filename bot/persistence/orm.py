@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     DateTime,
     ForeignKey,
@@ -15,12 +14,14 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+
+from bot import crypto
+from bot.crypto import EncryptedAddress, EncryptedJSON, EncryptedText
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -67,7 +68,8 @@ class Organisation(Base):
 class Person(Base):
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(primary_key=True)
-    display_name: Mapped[str] = mapped_column(String(200))
+    #: encrypted at rest, as every name, chat address and free text (``bot/crypto.py``)
+    display_name: Mapped[str] = mapped_column(EncryptedText)
     language: Mapped[str] = mapped_column(String(8), default="nl")
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
@@ -81,16 +83,25 @@ class Person(Base):
 
 
 class Identity(Base):
-    """One chat identity of a person: (transport, address) where the bot reaches them."""
+    """One chat identity of a person: (transport, address) where the bot reaches them.
+
+    The address is stored encrypted; it is found by its keyed hash (``address_hash``)."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("transport", "address"),)
+    __table_args__ = (UniqueConstraint("transport", "address_hash"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
                                            index=True)
     transport: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(EncryptedText)
+    #: HMAC-SHA256 of the address under a key derived from the security key (hex)
+    address_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+    @validates("address")
+    def _hash_address(self, _key: str, address: str) -> str:
+        self.address_hash = crypto.keyring().lookup_hash(address)
+        return address
 
 
 class Case(Base):
@@ -146,13 +157,13 @@ class SignalRow(Base):
         ForeignKey("persons.id", ondelete="SET NULL"))
     poster_role: Mapped[str] = mapped_column(String(32))
     posted_at: Mapped[datetime]
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"))
     acknowledged_role: Mapped[str | None] = mapped_column(String(32))
     #: who complained (a landlord may name the complainant; only the landlord sees it)
-    complainant: Mapped[str | None] = mapped_column(Text)
+    complainant: Mapped[str | None] = mapped_column(EncryptedText)
     #: the roles that may read the note, comma-separated (chosen by the poster)
     audience: Mapped[str | None] = mapped_column(String(200))
     #: none, draft (awaiting the poster's confirmation), sent, withheld
@@ -225,7 +236,8 @@ class TimelineRow(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     actor_role: Mapped[str | None] = mapped_column(String(32))
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: details of the event; encrypted at rest (a reason may be free text)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
 
 
 class OutboxRow(Base):
@@ -235,13 +247,14 @@ class OutboxRow(Base):
     __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     transport: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(255))
+    #: encrypted deterministically, so the order per chat can still be kept in SQL
+    address: Mapped[str] = mapped_column(EncryptedAddress)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
                                                   index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(Text)
-    #: [[label, command], ...]
-    choices: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    #: [[label, command], ...] (encrypted: a label may be a name)
+    choices: Mapped[list[list[str]]] = mapped_column(EncryptedJSON, default=list)
     #: replace this earlier outbox message instead of sending anew
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     #: answer to this incoming transport message
@@ -278,7 +291,7 @@ class CaseChat(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     transport: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(EncryptedAddress)
     linked_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime]
 
@@ -323,7 +336,7 @@ class Conversation(Base):
     kind: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
     #: the answers so far (JSON text; free text, so encrypted at rest)
-    data: Mapped[str] = mapped_column(Text, default="{}")
+    data: Mapped[str] = mapped_column(EncryptedText, default="{}")
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime]
 

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import crypto
 from bot.domain import model
 from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
 from bot.persistence import orm
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self._session, self)
         self.updates = UpdateRepository(self._session)
         self.case_chats = CaseChatRepository(self._session)
+        self.conversations = ConversationRepository(self._session)
         self.absences = AbsenceRepository(self._session)
         return self
 
@@ -90,10 +92,14 @@ class PersonRepository:
         self.session = session
 
     async def by_identity(self, transport: str, address: str) -> orm.Person | None:
+        # the address is stored encrypted: find it by its keyed hash, under every configured
+        # key (a rotated key still finds identities stored before the rotation)
         stmt = (
             select(orm.Person)
             .join(orm.Identity, orm.Identity.person_id == orm.Person.id)
-            .where(orm.Identity.transport == transport, orm.Identity.address == address)
+            .where(orm.Identity.transport == transport,
+                   orm.Identity.address_hash.in_(crypto.keyring().lookup_hashes(address)))
+            .order_by(orm.Identity.id).limit(1)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
@@ -110,6 +116,11 @@ class PersonRepository:
                                       address=address, created_at=now))
         await self.session.flush()
         return person
+
+    async def with_roles(self) -> list[int]:
+        """Everyone who holds a role in a case."""
+        stmt = select(orm.Membership.person_id).distinct().order_by(orm.Membership.person_id)
+        return list((await self.session.execute(stmt)).scalars())
 
     async def coordinators(self) -> list[int]:
         stmt = select(orm.Person.id).where(orm.Person.is_coordinator.is_(True)).order_by(
@@ -223,9 +234,15 @@ class SignalRepository:
         self.session = session
 
     async def add(self, *, case: orm.Case, kind: SignalKind, person_id: int, role: Role,
-                  note: str | None, now: datetime) -> model.Signal:
+                  note: str | None, now: datetime, note_status: str = "none",
+                  audience: frozenset[Role] | None = None, complainant: str | None = None,
+                  report_status: str | None = None) -> model.Signal:
         row = orm.SignalRow(case_id=case.id, kind=kind.value, posted_by=person_id,
-                            poster_role=role.value, posted_at=now, note=note)
+                            poster_role=role.value, posted_at=now, note=note,
+                            note_status=note_status, complainant=complainant,
+                            audience=",".join(sorted(r.value for r in audience))
+                            if audience is not None else None,
+                            report_status=report_status, released_to_tenant=False)
         self.session.add(row)
         await self.session.flush()
         return _signal(row, case.code)
@@ -241,6 +258,20 @@ class SignalRepository:
         stmt = (select(orm.SignalRow, orm.Case.code)
                 .join(orm.Case, orm.Case.id == orm.SignalRow.case_id)
                 .where(orm.SignalRow.case_id == case_id).order_by(orm.SignalRow.id))
+        return [_signal(row, code) for row, code in (await self.session.execute(stmt)).all()]
+
+    async def update(self, signal_id: int, **values: object) -> None:
+        """Change a signal's note status, audience (comma-separated roles), report status
+        or release to the tenant."""
+        await self.session.execute(
+            update(orm.SignalRow).where(orm.SignalRow.id == signal_id).values(**values)
+            .execution_options(synchronize_session=False))
+
+    async def since(self, case_id: int, moment: datetime) -> list[model.Signal]:
+        stmt = (select(orm.SignalRow, orm.Case.code)
+                .join(orm.Case, orm.Case.id == orm.SignalRow.case_id)
+                .where(orm.SignalRow.case_id == case_id, orm.SignalRow.posted_at >= moment)
+                .order_by(orm.SignalRow.id))
         return [_signal(row, code) for row, code in (await self.session.execute(stmt)).all()]
 
     async def acknowledge(self, signal_id: int, person_id: int, role: Role, now: datetime
@@ -262,6 +293,10 @@ def _signal(row: orm.SignalRow, code: str) -> model.Signal:
         posted_by=row.posted_by or 0, poster_role=Role(row.poster_role), posted_at=row.posted_at,
         note=row.note, acknowledged_at=row.acknowledged_at, acknowledged_by=row.acknowledged_by,
         acknowledged_role=Role(row.acknowledged_role) if row.acknowledged_role else None,
+        audience=frozenset(Role(r) for r in row.audience.split(",") if r)
+        if row.audience is not None else None,
+        note_status=row.note_status, complainant=row.complainant,
+        report_status=row.report_status, released_to_tenant=row.released_to_tenant,
     )
 
 
@@ -537,6 +572,41 @@ class OutboxRepository:
                 if any(c[1] == command for c in row.choices)]
 
 
+class ConversationRepository:
+    """Where a person stands in a guided conversation."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, person_id: int, now: datetime) -> orm.Conversation | None:
+        stmt = select(orm.Conversation).where(orm.Conversation.person_id == person_id)
+        found = (await self.session.execute(stmt)).scalar_one_or_none()
+        if found is not None and found.expires_at <= now:
+            await self.session.delete(found)
+            await self.session.flush()
+            return None
+        return found
+
+    async def save(self, person_id: int, kind: str, step: str, data: str, now: datetime,
+                   expires_at: datetime) -> None:
+        stmt = select(orm.Conversation).where(orm.Conversation.person_id == person_id)
+        found = (await self.session.execute(stmt)).scalar_one_or_none()
+        if found is None:
+            self.session.add(orm.Conversation(person_id=person_id, kind=kind, step=step,
+                                              data=data, updated_at=now,
+                                              expires_at=expires_at))
+        else:
+            found.kind, found.step, found.data = kind, step, data
+            found.updated_at, found.expires_at = now, expires_at
+        await self.session.flush()
+
+    async def clear(self, person_id: int) -> bool:
+        result = await self.session.execute(
+            delete(orm.Conversation).where(orm.Conversation.person_id == person_id)
+            .execution_options(synchronize_session=False))
+        return getattr(result, "rowcount", 0) > 0
+
+
 class CaseChatRepository:
     """Groups and rooms linked to a case as its shared case chat (one case per chat)."""
 
@@ -569,3 +639,20 @@ class CaseChatRepository:
     async def unlink(self, chat: orm.CaseChat) -> None:
         await self.session.delete(chat)
         await self.session.flush()
+
+    async def seen(self, chat_id: int, person_id: int, now: datetime) -> None:
+        """Note that a person writes in the chat (their roles then bound what it shows)."""
+        stmt = select(orm.CaseChatMember).where(orm.CaseChatMember.case_chat_id == chat_id,
+                                                orm.CaseChatMember.person_id == person_id)
+        member = (await self.session.execute(stmt)).scalar_one_or_none()
+        if member is None:
+            self.session.add(orm.CaseChatMember(case_chat_id=chat_id, person_id=person_id,
+                                                seen_at=now))
+        else:
+            member.seen_at = now
+        await self.session.flush()
+
+    async def members(self, chat_id: int) -> list[int]:
+        stmt = select(orm.CaseChatMember.person_id).where(
+            orm.CaseChatMember.case_chat_id == chat_id)
+        return list((await self.session.execute(stmt)).scalars())

@@ -79,6 +79,8 @@ async def invite(cmd: InviteToRole, uow: UnitOfWork, ctx: ServiceContext) -> Inv
     case = await uow.cases.by_code(code_text) if code_text else None
     if case is None:
         raise errors.UnknownCase(code=cmd.case_code)
+    if case.closed_at is not None:
+        raise errors.CaseClosed(code=case.code)
     now = ctx.clock.now()
     organisation_id = None
     if cmd.organisation:

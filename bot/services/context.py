@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.config import NormSettings, Settings
+from bot.config import (
+    DigestSettings,
+    NormSettings,
+    PatternSettings,
+    RetentionSettings,
+    Settings,
+)
 from bot.domain.clock import Clock
+from bot.privacy import Policy
 from schedules.norms import Policies, build_policies
 
 
@@ -20,7 +27,16 @@ class ServiceContext:
     norms: NormSettings = field(default_factory=NormSettings)
     #: each norm's length and chain, and the working-day calendar and quiet hours
     policies: Policies = field(default_factory=_default_policies)
+    #: who may see what (the deployment's, never looser than DESIGN.md's table)
+    privacy: Policy = field(default_factory=Policy)
+    #: when signals of different kinds make a household pattern
+    patterns: PatternSettings = field(default_factory=PatternSettings)
+    digests: DigestSettings = field(default_factory=DigestSettings)
+    #: the language of shared case chats (a group has no language of its own)
+    chat_language: str = "nl"
     #: makes an invitation link for a transport (``telegram`` → ``https://t.me/bot?start=…``)
     invite_links: dict[str, Callable[[str], str]] = field(default_factory=dict)
     #: longest free text accepted with a signal
     note_limit: int = 2000
+    #: how long a closed case and the access log are kept
+    retention: RetentionSettings = field(default_factory=RetentionSettings)

@@ -7,13 +7,16 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from bot import i18n, privacy
-from bot.domain.model import Role, Signal, WindowStatus
+from bot import i18n, render
+from bot.domain.model import Role, Signal
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
+from bot.render import Viewer
+from bot.services import access
 from bot.services.cases import normalise_case_code
 from bot.services.context import ServiceContext
-from bot.services.signals import case_of_member
+from bot.services.signals import case_of_member, poster_name
+from bot.services.summaries import signal_state
 
 
 async def list_cases(person: orm.Person, uow: UnitOfWork, ctx: ServiceContext) -> str:
@@ -26,7 +29,7 @@ async def list_cases(person: orm.Person, uow: UnitOfWork, ctx: ServiceContext) -
             by_case.setdefault(case.code, (case, []))[1].append(role)
         lines.append(i18n.t(lang, "cases.header"))
         for case, roles in by_case.values():
-            open_windows = await visible_open_windows(uow, case.id, person.id, roles)
+            open_windows = await visible_open_windows(uow, ctx, case.id, person.id, roles)
             lines.append(i18n.t(lang, "cases.line", code=case.code,
                                 roles=i18n.role_list(lang, roles), open=open_windows))
     if person.is_coordinator:
@@ -44,15 +47,15 @@ async def list_cases(person: orm.Person, uow: UnitOfWork, ctx: ServiceContext) -
     return "\n".join(lines)
 
 
-async def visible_signals(uow: UnitOfWork, case_id: int, person_id: int, roles: list[Role]
-                          ) -> list[Signal]:
+async def visible_signals(uow: UnitOfWork, ctx: ServiceContext, case_id: int, person_id: int,
+                          roles: list[Role]) -> list[Signal]:
     return [s for s in await uow.signals.of_case(case_id)
-            if privacy.may_see_signal(roles, person_id, s)]
+            if ctx.privacy.may_see_signal(roles, person_id, s)]
 
 
-async def visible_open_windows(uow: UnitOfWork, case_id: int, person_id: int,
-                               roles: list[Role]) -> int:
-    visible = {s.id for s in await visible_signals(uow, case_id, person_id, roles)}
+async def visible_open_windows(uow: UnitOfWork, ctx: ServiceContext, case_id: int,
+                               person_id: int, roles: list[Role]) -> int:
+    visible = {s.id for s in await visible_signals(uow, ctx, case_id, person_id, roles)}
     return sum(1 for w in await uow.windows.open_of_case(case_id) if w.signal_id in visible)
 
 
@@ -75,36 +78,26 @@ async def case_status(person: orm.Person, given_code: str, uow: UnitOfWork,
                 select(func.count()).select_from(orm.Invitation).where(
                     orm.Invitation.case_id == case.id, orm.Invitation.redeemed_at.is_(None),
                     orm.Invitation.expires_at > now))).scalar_one()
+            access.record(uow, person_id=person.id, role=access.COORDINATOR, case_id=case.id,
+                          what="status", purpose="/status", at=now)
             return i18n.t(lang, "status.coordinator", code=case.code,
                           when=i18n.when(lang, case.created_at),
                           members=await _member_counts(uow, case.id, lang),
                           invitations=invitations)
     case, roles = await case_of_member(uow, person.id, given_code)
+    access.record(uow, person_id=person.id, role=roles, case_id=case.id, what="status",
+                  purpose="/status", at=now)
     lines = [i18n.t(lang, "status.header", code=case.code, roles=i18n.role_list(lang, roles),
                     members=await _member_counts(uow, case.id, lang))]
-    signals = await visible_signals(uow, case.id, person.id, roles)
+    signals = await visible_signals(uow, ctx, case.id, person.id, roles)
     if not signals:
         lines.append(i18n.t(lang, "status.no_signals"))
         return "\n".join(lines)
     lines.append(i18n.t(lang, "status.signals"))
+    viewer = Viewer(tuple(roles), person.id, lang)
     for signal in signals:
         windows = await uow.windows.for_signal(signal.id)
-        window = windows[0] if windows else None
-        if signal.acknowledged_at is not None and signal.acknowledged_role is not None:
-            state = i18n.t(lang, "status.state_acknowledged",
-                           role=i18n.role_name(lang, signal.acknowledged_role),
-                           when=i18n.when(lang, signal.acknowledged_at))
-        elif window is not None and window.status is WindowStatus.LAPSED:
-            state = i18n.t(lang, "status.state_lapsed", due=i18n.when(lang, window.due_at),
-                           roles=i18n.role_name(lang, window.responsible[0]))
-        elif window is not None:
-            state = i18n.t(lang, "status.state_open", due=i18n.when(lang, window.due_at),
-                           left=i18n.time_left(lang, window.due_at, now),
-                           roles=i18n.role_name(lang, window.responsible[0]))
-        else:
-            state = ""
-        lines.append(i18n.t(lang, "status.signal_line", number=signal.id,
-                            kind=i18n.kind_name(lang, signal.kind),
-                            role=i18n.role_name(lang, signal.poster_role),
-                            when=i18n.when(lang, signal.posted_at), state=state))
+        state = signal_state(lang, signal, windows[0] if windows else None, now)
+        lines.append(render.signal_line(ctx.privacy, viewer, signal,
+                                        await poster_name(uow, signal), state))
     return "\n".join(lines)

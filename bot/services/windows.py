@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from bot import i18n, notify, privacy
+from bot import i18n, notify
 from bot.domain import errors
 from bot.domain.events import Event
 from bot.domain.model import (
@@ -345,8 +345,8 @@ def _message_key(kind: StepKind, target: Target) -> str:
 
 # --- acting on a window ------------------------------------------------------------------
 
-async def window_for_actor(uow: UnitOfWork, person_id: int, window_id: int
-                           ) -> tuple[orm.WindowRow, Role]:
+async def window_for_actor(uow: UnitOfWork, ctx: ServiceContext, person_id: int,
+                           window_id: int) -> tuple[orm.WindowRow, Role]:
     """A window the person may act on: they hold a responsible role (or lead the team) in its
     case. Anyone else hears that there is no such window."""
     row = await uow.windows.row(window_id)
@@ -357,7 +357,7 @@ async def window_for_actor(uow: UnitOfWork, person_id: int, window_id: int
     assert window is not None  # noqa: S101
     if window.signal_id is not None:
         signal = await uow.signals.get(window.signal_id)
-        if signal is None or not privacy.may_see_signal(roles, person_id, signal):
+        if signal is None or not ctx.privacy.may_see_signal(roles, person_id, signal):
             raise UnknownWindow(number=window_id)
     acting = next((r for r in roles if r in window.responsible or r is Role.TEAM_LEAD), None)
     if acting is None:
@@ -376,7 +376,7 @@ def _state_name(lang: str, status: str) -> str:
 async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
                    ) -> tuple[Window, Window | None]:
     """The responsible person marks a window met; a periodic norm opens its next period."""
-    row, role = await window_for_actor(uow, person_id, window_id)
+    row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status not in {s.value for s in RUNNING}:
         raise WindowNotOpen(number=window_id, state=row.status)
@@ -398,7 +398,7 @@ async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_
 
 async def pause(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int,
                 reason: str) -> Window:
-    row, role = await window_for_actor(uow, person_id, window_id)
+    row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status != WindowStatus.OPEN.value:
         raise WindowNotOpen(number=window_id, state=row.status)
@@ -416,7 +416,7 @@ async def pause(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id:
 
 async def resume(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
                  ) -> Window:
-    row, role = await window_for_actor(uow, person_id, window_id)
+    row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status != WindowStatus.PAUSED.value or row.paused_at is None:
         raise WindowNotPaused(number=window_id)
@@ -437,7 +437,7 @@ async def extend(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id
                  span: Span, reason: str) -> Window:
     """Move a window's deadline later by ``span``; a lapsed one runs again if that is still
     ahead."""
-    row, role = await window_for_actor(uow, person_id, window_id)
+    row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status not in (WindowStatus.OPEN.value, WindowStatus.LAPSED.value):
         raise WindowNotOpen(number=window_id, state=row.status)

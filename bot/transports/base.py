@@ -76,12 +76,28 @@ class RetryLater(DeliveryError):
         self.retry_after = retry_after
 
 
-class PermanentFailure(DeliveryError):
-    """The message can never be delivered to this chat (blocked, chat gone): do not retry."""
+class NotYet(RetryLater):
+    """This chat may not receive another message for ``retry_after`` seconds (the transport
+    paces itself within the network's limits). Nothing was sent and no attempt was used; the
+    delivery loop holds this chat back and goes on with the others."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason, retry_after)
+        self.wait: float = retry_after
+
+
+class PermanentFailure(DeliveryError):
+    """The message can never be delivered to this chat (blocked, chat gone): do not retry.
+
+    ``kind`` says why in a word the core can put into a sentence: ``blocked`` (the person
+    blocked the bot), ``chat_not_found``, ``removed`` (the bot is no longer in the group) or
+    ``refused`` (the network refused this message); ``reason`` is the network's own words.
+    """
+
+    def __init__(self, reason: str, kind: str = "refused") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
 
 
 IncomingHandler = Callable[[Incoming], Awaitable[None]]

@@ -31,8 +31,13 @@ async def test_signal_is_received_and_acknowledged(bot: ConsoleHarness) -> None:
     to_lotte, to_bram = bot.to("Lotte", lines), bot.to("Bram", lines)
     assert any("#1" in line and "begeleider (Bram)" in line for line in to_lotte), lines
     assert any("Nieuw signaal #1" in line and case in line for line in to_bram), lines
-    assert any("Huur oktober niet betaald" in line for line in to_bram), lines
     assert any("/ok 1" in line for line in to_bram)
+    # the note waits until Lotte has seen who will read it
+    assert not any("Huur oktober niet betaald" in line for line in to_bram), lines
+    assert any("gaat naar: begeleider (Bram)" in line for line in to_lotte), lines
+    lines = await bot.type("1")  # Versturen
+    assert any("Huur oktober niet betaald" in line for line in bot.to("Bram", lines)), lines
+    assert any("verstuurd aan: begeleider (Bram)" in line for line in bot.to("Lotte", lines))
 
     await bot.type("/als Bram")
     lines = await bot.type("/ok 1")

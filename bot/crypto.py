@@ -1,0 +1,280 @@
+"""Encryption at rest: free text and identities are stored encrypted, with a key from the
+environment (``[security] key`` / ``KORTELIJN_SECURITY__KEY``).
+
+The key is 32 random bytes written in base64 (``kortelijn genkey`` makes one). From it HKDF
+derives three keys: one for AES-256-GCM, one for AES-SIV and one for HMAC-SHA256 look-up hashes.
+A stored value carries a versioned prefix with the id of the key that made it::
+
+    v1:<key id>:<base64url(nonce ‖ cipher text ‖ tag)>   AES-256-GCM, a random nonce per value
+    d1:<key id>:<base64url(SIV ‖ cipher text)>           AES-SIV, deterministic (see below)
+
+so keys can rotate: values are written with the first key and read with whichever configured
+key made them (``[security] old_keys``); ``kortelijn rekey`` rewrites everything with the first.
+
+Most columns use :class:`EncryptedText` / :class:`EncryptedJSON` (a fresh nonce each time, so
+equal texts look different). A chat address that SQL must compare for equality (the outbox's
+order per chat, a group's case chat) uses :class:`EncryptedAddress`: the same address gives the
+same cipher text under one key; that reveals only which rows share an address. A person's
+identity is found by a keyed hash instead (:meth:`Keyring.lookup_hashes`), which works across
+a rotation.
+
+The column types need the keyring while the bot runs: :func:`install` sets it for the process
+(``bot.app.KorteLijn`` does at start-up, ``kortelijn migrate`` too; tests in ``conftest.py``).
+Without one, reading or writing an encrypted column raises :class:`KeyringMissing`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+
+from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+KEY_BYTES = 32
+RANDOM = "v1"
+SEALED = "d1"
+_NONCE = 12
+
+
+class DecryptionError(Exception):
+    """A stored value that no configured key opens (a wrong or missing key, or tampering)."""
+
+
+class KeyringMissing(RuntimeError):
+    """An encrypted column was used before :func:`install`."""
+
+
+def generate_key() -> str:
+    """A new random key, as it goes into ``[security] key``."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode()
+
+
+def parse_key(text: str, *, name: str = "security.key") -> bytes:
+    """32 bytes from base64 (standard or URL-safe, padding optional). The error message
+    never repeats the value."""
+    cleaned = "".join(text.split())
+    cleaned += "=" * (-len(cleaned) % 4)
+    try:
+        raw = base64.b64decode(cleaned.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != KEY_BYTES:
+        raise ConfigError(f"{name}: not a key; it must be {KEY_BYTES} random bytes in base64 "
+                          f"(make one with: kortelijn genkey)")
+    return raw
+
+
+def _derive(master: bytes, label: str, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None,
+                info=f"kortelijn/{label}".encode()).derive(master)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class _Key:
+    id: str
+    aead: AESGCM
+    siv: AESSIV
+    lookup: bytes
+
+    @classmethod
+    def derive(cls, master: bytes) -> _Key:
+        return cls(id=_derive(master, "key-id", 4).hex(),
+                   aead=AESGCM(_derive(master, "aes-gcm", 32)),
+                   siv=AESSIV(_derive(master, "aes-siv", 64)),
+                   lookup=_derive(master, "lookup-hmac", 32))
+
+
+class Keyring:
+    """The configured keys: the first writes, any of them reads."""
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys:
+            raise ValueError("a keyring needs at least one key")
+        self._keys = [_Key.derive(k) for k in keys]
+        self._by_id = {k.id: k for k in self._keys}
+        if len(self._by_id) != len(self._keys):
+            raise ConfigError("security: the same key is configured twice")
+
+    @property
+    def key_id(self) -> str:
+        """The id of the key that writes (not secret: it names the key, it reveals nothing)."""
+        return self._keys[0].id
+
+    # --- values that look different every time ------------------------------------------
+    def encrypt(self, text: str) -> str:
+        key = self._keys[0]
+        nonce = os.urandom(_NONCE)
+        header = f"{RANDOM}:{key.id}"
+        sealed = key.aead.encrypt(nonce, text.encode(), header.encode())
+        return f"{header}:{_b64(nonce + sealed)}"
+
+    # --- values SQL compares for equality ------------------------------------------------
+    def seal(self, text: str) -> str:
+        """Deterministic: the same text gives the same value under the same key."""
+        key = self._keys[0]
+        header = f"{SEALED}:{key.id}"
+        return f"{header}:{_b64(key.siv.encrypt(text.encode(), [header.encode()]))}"
+
+    def decrypt(self, token: str) -> str:
+        """The text of a value made by :meth:`encrypt` or :meth:`seal` with any configured key."""
+        version, _, rest = token.partition(":")
+        key_id, _, body = rest.partition(":")
+        if version not in (RANDOM, SEALED) or not body:
+            raise DecryptionError("not an encrypted value")
+        key = self._by_id.get(key_id)
+        if key is None:
+            raise DecryptionError(f"no configured key has id {key_id}; is the right "
+                                  f"[security] key (or old_keys) set?")
+        header = f"{version}:{key_id}".encode()
+        try:
+            data = _unb64(body)
+            if version == RANDOM:
+                plain = key.aead.decrypt(data[:_NONCE], data[_NONCE:], header)
+            else:
+                plain = key.siv.decrypt(data, [header])
+        except (InvalidTag, ValueError, binascii.Error) as error:
+            raise DecryptionError(f"a value under key {key_id} does not open") from error
+        return plain.decode()
+
+    def is_current(self, token: str) -> bool:
+        """Whether a stored value was made with the key that writes now."""
+        return token.split(":", 2)[1:2] == [self._keys[0].id]
+
+    # --- keyed hashes for look-ups -------------------------------------------------------
+    def lookup_hash(self, text: str) -> str:
+        """HMAC-SHA256 of ``text`` under the writing key (hex, 64 characters)."""
+        return self._hash(self._keys[0], text)
+
+    def lookup_hashes(self, text: str) -> list[str]:
+        """The hash under every configured key, the writing key's first (a look-up across a
+        rotation)."""
+        return [self._hash(k, text) for k in self._keys]
+
+    @staticmethod
+    def _hash(key: _Key, text: str) -> str:
+        return hmac.new(key.lookup, text.encode(), hashlib.sha256).hexdigest()
+
+
+_current: list[Keyring] = []
+
+
+def install(ring: Keyring) -> None:
+    """Make ``ring`` the process's keyring (the column types below use it)."""
+    _current[:] = [ring]
+
+
+def keyring() -> Keyring:
+    if not _current:
+        raise KeyringMissing("no encryption key configured: bot.crypto.install() was not called")
+    return _current[0]
+
+
+def keyring_from_settings(settings: Settings) -> Keyring:
+    """The keyring the settings describe. Production needs ``[security] key``; development
+    without one keeps a key in ``[security] key_file``, made on first start."""
+    security = settings.security
+    if security.key is not None:
+        primary = parse_key(security.key.get_secret_value())
+    elif settings.bot.mode == "production":
+        raise ConfigError(
+            "production mode needs an encryption key: set KORTELIJN_SECURITY__KEY (or "
+            "[security] key) to 32 random bytes in base64; make one with: kortelijn genkey")
+    else:
+        primary = development_key(security.key_file)
+    old = [parse_key(k.get_secret_value(), name=f"security.old_keys[{i}]")
+           for i, k in enumerate(security.old_keys)]
+    return Keyring([primary, *[k for k in old if k != primary]])
+
+
+def development_key(path: Path) -> bytes:
+    """The key kept in ``path``, made (readable by this user only) when there is none yet."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it just now
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(generate_key() + "\n")
+            log.warning("made a development encryption key in %s; keep it with the database "
+                        "(without it the data cannot be read)", path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ConfigError(f"security.key_file: cannot read {path}: {error.strerror}") from None
+    return parse_key(text, name=f"security.key_file ({path})")
+
+
+# --- column types --------------------------------------------------------------------------
+class EncryptedText(TypeDecorator[str]):
+    """Text stored encrypted (AES-256-GCM, a fresh nonce each time). Never compare it in SQL:
+    equal texts are stored differently."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else keyring().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else keyring().decrypt(value)
+
+
+class EncryptedAddress(TypeDecorator[str]):
+    """A chat address stored encrypted deterministically (AES-SIV), so SQL can still compare
+    it for equality, with a literal or with the same column of another row."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else keyring().seal(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else keyring().decrypt(value)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON value stored encrypted, as :class:`EncryptedText`."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return keyring().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(keyring().decrypt(value))

@@ -1,0 +1,551 @@
+"""Telegram, through python-telegram-bot (v22), on the bot's one event loop.
+
+The PTB ``Application`` is started by hand (never ``run_polling``, which would own the loop):
+long polling by default, or a webhook served with aiohttp that checks Telegram's secret-token
+header. Every text message and button press becomes an :class:`Incoming` (its ``update_key``
+is the update_id, so the core handles each update once, also across a restart); every
+:class:`Outgoing` becomes sendMessage or editMessageText with an inline keyboard.
+
+Delivery stays within Telegram's limits (https://core.telegram.org/bots/faq): at most 30
+messages a second overall, 1 a second per chat and 20 a minute per group. The overall limit is
+waited out here (it holds for every chat alike); a chat that is not ready yet raises
+:class:`NotYet`, so the delivery loop goes on with other chats. A 429 that comes anyway is a
+:class:`RetryLater` after Telegram's ``retry_after``; 5xx and network errors are retried with
+back-off by the loop; a blocked bot or a chat that is gone is a :class:`PermanentFailure`.
+
+Transport message ids are ``"<chat id>:<message id>"``. No business rule lives here, and the
+token never reaches a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+import warnings
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot import i18n
+from bot.config import ConfigError, TelegramSettings
+from bot.transports.base import (
+    Choice,
+    Incoming,
+    IncomingHandler,
+    NotYet,
+    Outgoing,
+    PermanentFailure,
+    RetryLater,
+)
+
+log = logging.getLogger(__name__)
+
+#: the update types the bot asks for
+ALLOWED_UPDATES = ("message", "callback_query")
+#: Telegram's limits on one message
+TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+#: callback data that stands for a command too long to fit starts with this
+KEY_MARK = "~"
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[object]]
+
+
+# --------------------------------------------------------------------------------------------
+# pacing
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Telegram's documented flood limits."""
+
+    overall: int = 30
+    overall_window: float = 1.0
+    per_chat: int = 1
+    per_chat_window: float = 1.0
+    per_group: int = 20
+    per_group_window: float = 60.0
+
+
+class _Slot:
+    """One message counted in a window, from its request until its answer."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
+class _Window:
+    """At most ``limit`` messages per key in any ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._slots: dict[object, deque[_Slot]] = {}
+
+    def wait(self, key: object, now: float) -> float:
+        """Seconds until one more message for ``key`` is allowed; 0 when it is allowed now."""
+        slots = self._slots.get(key)
+        if not slots:
+            return 0.0
+        while slots and slots[0].at <= now - self.window:
+            slots.popleft()
+        if not slots:
+            del self._slots[key]
+            return 0.0
+        if len(slots) < self.limit:
+            return 0.0
+        return max(slots[-self.limit].at + self.window - now, 1e-6)
+
+    def take(self, key: object, now: float) -> _Slot:
+        slot = _Slot(now)
+        self._slots.setdefault(key, deque()).append(slot)
+        return slot
+
+
+class Pacer:
+    """Client-side flood control, so that Telegram has no reason to answer 429.
+
+    A message counts from the moment its answer arrives (Telegram counted it at some moment
+    before that), so the next one is never early, however long the request took. Edits count
+    per chat and per group in windows of their own and not towards the overall limit.
+    """
+
+    def __init__(self, limits: Limits | None = None, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self.limits = limits or Limits()
+        self._clock = clock
+        self._sleep = sleep
+        self._overall = _Window(self.limits.overall, self.limits.overall_window)
+        self._chat = _Window(self.limits.per_chat, self.limits.per_chat_window)
+        self._group = _Window(self.limits.per_group, self.limits.per_group_window)
+
+    def chat_wait(self, chat_id: int, *, edit: bool = False) -> float:
+        """Seconds until this chat may receive another message (or edit)."""
+        now = self._clock()
+        wait = self._chat.wait((chat_id, edit), now)
+        if chat_id < 0:  # groups, supergroups and channels have negative ids
+            wait = max(wait, self._group.wait((chat_id, edit), now))
+        return wait
+
+    @contextlib.asynccontextmanager
+    async def paced(self, chat_id: int, *, edit: bool = False) -> AsyncIterator[None]:
+        """Admit one message to ``chat_id``: wait for the overall limit, raise
+        :class:`NotYet` when this chat is not ready; count it until its answer is in."""
+        while True:
+            wait = self.chat_wait(chat_id, edit=edit)
+            if wait > 0:
+                raise NotYet("paced: chat not ready", wait)
+            overall = 0.0 if edit else self._overall.wait(None, self._clock())
+            if overall <= 0:
+                break
+            await self._sleep(overall)
+        now = self._clock()
+        slots = [self._chat.take((chat_id, edit), now)]
+        if chat_id < 0:
+            slots.append(self._group.take((chat_id, edit), now))
+        if not edit:
+            slots.append(self._overall.take(None, now))
+        try:
+            yield
+        finally:
+            done = self._clock()
+            for slot in slots:
+                slot.at = max(slot.at, done)
+
+
+# --------------------------------------------------------------------------------------------
+# the transport
+
+
+def message_id_of(chat_id: int, message_id: int) -> str:
+    return f"{chat_id}:{message_id}"
+
+
+def parse_message_id(value: str, chat_id: int) -> tuple[int, int]:
+    """``"chat:message"`` (or a bare message id in ``chat_id``) → (chat id, message id)."""
+    chat, sep, message = value.rpartition(":")
+    return (int(chat) if sep else chat_id), int(message)
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """``retry_after`` is an int (deprecated) or, with ``PTB_TIMEDELTA``, a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        return _seconds(error.retry_after)
+
+
+class _RedactToken(logging.Filter):
+    """Blanks the token out of a log record (PTB logs its API URL, which holds the token)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            if self.token in text:
+                record.exc_text = text.replace(self.token, "<token>")
+        return True
+
+
+def _guard_logs(token: str) -> None:
+    """httpx logs every request's URL at INFO, and a Bot API URL holds the token: keep httpx
+    at WARNING, and blank the token out of whatever python-telegram-bot logs."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+    names = [name for name in logging.Logger.manager.loggerDict
+             if name == "telegram" or name.startswith("telegram.")]
+    for name in ("telegram", "telegram.Bot", "telegram.ext.ExtBot", "httpx", "httpcore",
+                 *names):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(_RedactToken(token))
+
+
+class TelegramTransport:
+    name = "telegram"
+
+    def __init__(self, settings: TelegramSettings, *,
+                 commands: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+                 default_language: str = "nl", limits: Limits | None = None,
+                 pacing: bool = True, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep, remembered_keys: int = 10_000) -> None:
+        if settings.token is None:
+            raise ConfigError("telegram.token is not set")
+        if settings.mode == "webhook" and not settings.webhook_url:
+            raise ConfigError("telegram.mode is 'webhook': set telegram.webhook_url too")
+        self._settings = settings
+        self._token = settings.token.get_secret_value()
+        self._commands = dict(commands or {})
+        self._default_language = default_language
+        self.pacer = Pacer(limits, clock=clock, sleep=sleep) if pacing else None
+        self.username: str | None = settings.username
+        self._keys: OrderedDict[str, str] = OrderedDict()
+        self._remembered_keys = remembered_keys
+        self._migrated: dict[int, int] = {}
+        self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._on_incoming: IncomingHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self._webhook_lock = asyncio.Lock()
+        secret = settings.webhook_secret
+        self._secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+        _guard_logs(self._token)
+
+    # --- life cycle ---------------------------------------------------------------------------
+    def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
+        timeout = self._settings.request_timeout.total_seconds()
+        builder = (
+            Application.builder().token(self._token).base_url(self._settings.base_url)
+            .connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
+            .pool_timeout(timeout)
+            .get_updates_connect_timeout(timeout).get_updates_read_timeout(timeout)
+            .get_updates_write_timeout(timeout).get_updates_pool_timeout(timeout)
+            .job_queue(None).concurrent_updates(False))
+        if self._settings.mode == "webhook":
+            builder = builder.updater(None)
+        else:
+            # PTB confirms fetched updates with its next poll; a queue of one keeps at most
+            # two updates confirmed but not yet handled, should the process die right then
+            builder = builder.update_queue(asyncio.Queue(maxsize=1))
+        app = builder.build()
+        app.add_handler(TypeHandler(Update, self._on_update))
+        return app
+
+    async def start(self, on_incoming: IncomingHandler) -> None:
+        self._on_incoming = on_incoming
+        app = self._build()
+        try:
+            await app.initialize()  # getMe
+        except InvalidToken:
+            raise ConfigError("telegram: the Bot API refused the token") from None
+        except TelegramError as error:
+            raise RuntimeError(
+                f"telegram: the Bot API cannot be reached ({type(error).__name__})") from None
+        self._app = app
+        self.username = self._settings.username or app.bot.username
+        await self._register_commands()
+        await app.start()
+        if self._settings.mode == "webhook":
+            await self._start_webhook()
+        elif app.updater is not None:
+            await app.updater.start_polling(
+                timeout=self._settings.poll_timeout, allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._polling_failed)
+        log.info("telegram runs (%s) as @%s", self._settings.mode, self.username)
+
+    async def stop(self) -> None:
+        app, self._app = self._app, None
+        if app is None:
+            return
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
+            if app.running:
+                await app.stop()
+        finally:
+            await app.shutdown()
+
+    def invite_link(self, code: str) -> str:
+        """A deep link that starts a private chat with the bot and sends ``/start <code>``."""
+        return f"https://t.me/{self.username or ''}?start={code}"
+
+    async def _register_commands(self) -> None:
+        """The command menu, per language; the default language also for everyone else."""
+        bot = self._bot()
+        menus = [(lang, menu) for lang, menu in self._commands.items() if menu]
+        default = self._commands.get(self._default_language)
+        if default:
+            menus.append(("", default))
+        for lang, menu in menus:
+            commands = [BotCommand(name, description[:256]) for name, description in menu]
+            try:
+                await bot.set_my_commands(commands, language_code=lang or None)
+            except TelegramError as error:
+                log.warning("telegram: command menu (%s) not registered: %s",
+                            lang or "default", type(error).__name__)
+
+    def _polling_failed(self, error: TelegramError) -> None:
+        log.warning("telegram: polling failed (%s); trying again", type(error).__name__)
+
+    def _bot(self) -> Bot:
+        if self._app is None:
+            raise RetryLater("telegram is not running")
+        bot: Bot = self._app.bot
+        return bot
+
+    # --- webhook ------------------------------------------------------------------------------
+    async def _start_webhook(self) -> None:
+        url = self._settings.webhook_url or ""
+        server = web.Application()
+        server.router.add_post(urlsplit(url).path or "/", self._webhook)
+        self._runner = web.AppRunner(server, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._settings.webhook_listen,
+                           self._settings.webhook_port)
+        await site.start()
+        # one connection at a time: Telegram then posts the updates in order
+        await self._bot().set_webhook(url, secret_token=self._secret,
+                                      allowed_updates=ALLOWED_UPDATES, max_connections=1)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """One update from Telegram: answered 200 only once it has been handled."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+            log.warning("telegram: webhook request without the right secret refused")
+            return web.Response(status=403)
+        app = self._app
+        if app is None:
+            return web.Response(status=503)
+        try:
+            update = Update.de_json(await request.json(), app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        async with self._webhook_lock:
+            await app.process_update(update)
+        return web.Response()
+
+    # --- receiving ----------------------------------------------------------------------------
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = await self._incoming(update)
+        if incoming is None or self._on_incoming is None:
+            return
+        try:
+            await self._on_incoming(incoming)
+        except Exception:
+            log.exception("telegram: an update could not be handled")
+
+    async def _incoming(self, update: Update) -> Incoming | None:
+        key = str(update.update_id)
+        query = update.callback_query
+        if query is not None:
+            command = self._command_of(query.data or "")
+            user = query.from_user
+            notice = None if command is not None else i18n.t(
+                i18n.language_of(user.language_code), "telegram.button_expired")
+            with contextlib.suppress(TelegramError):  # promptly: the button stops spinning
+                await query.answer(text=notice)
+            if command is None:
+                return None
+            chat = query.message.chat if query.message is not None else None
+            chat_id = chat.id if chat is not None else user.id
+            pressed = (message_id_of(chat_id, query.message.message_id)
+                       if query.message is not None else None)
+            return Incoming(
+                transport=self.name, chat_id=str(chat_id), sender_id=str(user.id),
+                sender_name=user.full_name, text=command,
+                is_group=chat is not None and chat.type != "private", is_choice=True,
+                choice_message_id=pressed, language_hint=user.language_code, update_key=key)
+        message = update.message
+        if message is None or message.text is None or message.from_user is None:
+            return None
+        is_group = message.chat.type != "private"
+        if is_group and not self._addressed_to_me(message.text):
+            return None
+        sender = message.from_user
+        return Incoming(
+            transport=self.name, chat_id=str(message.chat.id), sender_id=str(sender.id),
+            sender_name=sender.full_name, text=message.text,
+            message_id=str(message.message_id), is_group=is_group,
+            language_hint=sender.language_code, update_key=key)
+
+    def _addressed_to_me(self, text: str) -> bool:
+        """In a group, ``/cmd@OtherBot`` is for another bot."""
+        head = text.split(None, 1)[0] if text.strip() else ""
+        _, at, addressee = head.partition("@")
+        return not at or addressee.lower() == (self.username or "").lower()
+
+    def _callback_data(self, command: str) -> str:
+        """The command itself when it fits Telegram's 64 bytes; a short key otherwise."""
+        if 0 < len(command.encode()) <= CALLBACK_DATA_LIMIT and not command.startswith(KEY_MARK):
+            return command
+        digest = hashlib.sha256(command.encode()).digest()[:15]
+        key = KEY_MARK + base64.urlsafe_b64encode(digest).decode()
+        self._keys[key] = command
+        self._keys.move_to_end(key)
+        while len(self._keys) > self._remembered_keys:
+            self._keys.popitem(last=False)
+        return key
+
+    def _command_of(self, data: str) -> str | None:
+        if data.startswith(KEY_MARK):
+            return self._keys.get(data)
+        return data or None
+
+    # --- sending ------------------------------------------------------------------------------
+    async def send(self, message: Outgoing) -> str:
+        if self._app is None:  # stopped (or not yet started): keep it, costs no attempt
+            raise NotYet("telegram is not running", 30.0)
+        try:
+            chat_id = int(message.chat_id)
+        except ValueError:
+            raise PermanentFailure("not a Telegram chat id", "chat_not_found") from None
+        text = message.text if len(message.text) <= TEXT_LIMIT else (
+            message.text[:TEXT_LIMIT - 1] + "…")
+        if not text.strip():
+            text = "…"
+        markup = self._keyboard(message.choices)
+        try:
+            if message.edit_of is not None:
+                return await self._edit(chat_id, message.edit_of, text, markup)
+            return await self._send_new(chat_id, text, markup, message.reply_to)
+        except RetryAfter as error:
+            raise RetryLater("429 flood control", retry_after_seconds(error)) from None
+        except Forbidden as error:
+            words = str(error).lower()
+            kind = ("removed" if "kicked" in words or "not a member" in words
+                    else "blocked" if "blocked" in words or "deactivated" in words
+                    else "refused")
+            raise PermanentFailure(str(error), kind) from None
+        except BadRequest as error:
+            kind = "chat_not_found" if "chat not found" in str(error).lower() else "refused"
+            raise PermanentFailure(str(error), kind) from None
+        except NetworkError as error:  # 5xx, time-outs, connection errors
+            raise RetryLater(f"network: {type(error).__name__}") from None
+        except InvalidToken:
+            raise RetryLater("token refused") from None
+        except TelegramError as error:
+            raise RetryLater(type(error).__name__) from None
+
+    async def _send_new(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
+                        reply_to: str | None) -> str:
+        chat_id = self._migrated.get(chat_id, chat_id)
+        reply = None
+        if reply_to:
+            with contextlib.suppress(ValueError):
+                reply = ReplyParameters(message_id=parse_message_id(reply_to, chat_id)[1],
+                                        allow_sending_without_reply=True)
+        try:
+            async with self._paced(chat_id):
+                sent: Message = await self._bot().send_message(
+                    chat_id, text, reply_markup=markup, reply_parameters=reply,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True))
+        except ChatMigrated as moved:  # a group became a supergroup, with a new id
+            self._migrated[chat_id] = moved.new_chat_id
+            return await self._send_new(moved.new_chat_id, text, markup, None)
+        return message_id_of(sent.chat_id, sent.message_id)
+
+    async def _edit(self, chat_id: int, edit_of: str, text: str,
+                    markup: InlineKeyboardMarkup | None) -> str:
+        try:
+            chat_id, message_id = parse_message_id(edit_of, chat_id)
+        except ValueError:
+            return await self._send_new(chat_id, text, markup, None)
+        try:
+            async with self._paced(chat_id, edit=True):
+                # without reply_markup Telegram drops the keyboard: no button is pressed twice
+                await self._bot().edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True))
+        except BadRequest as error:
+            words = str(error).lower()
+            if "not modified" in words:
+                return message_id_of(chat_id, message_id)
+            if ("message to edit not found" in words or "can't be edited" in words
+                    or "message_id_invalid" in words):
+                return await self._send_new(chat_id, text, markup, None)
+            raise
+        return message_id_of(chat_id, message_id)
+
+    def _paced(self, chat_id: int, *, edit: bool = False
+               ) -> contextlib.AbstractAsyncContextManager[None]:
+        if self.pacer is None:
+            return contextlib.nullcontext()
+        return self.pacer.paced(chat_id, edit=edit)
+
+    def _keyboard(self, choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
+        if not choices:
+            return None
+        buttons = [InlineKeyboardButton(choice.label, callback_data=self._callback_data(
+            choice.command)) for choice in choices]
+        columns = 2 if len(buttons) > 3 and all(len(c.label) <= 20 for c in choices) else 1
+        return InlineKeyboardMarkup(
+            [buttons[i:i + columns] for i in range(0, len(buttons), columns)])
