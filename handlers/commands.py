@@ -266,8 +266,15 @@ async def cmd_help(req: Request, args: list[str]) -> None:
     if roles:
         lines += [req.t("help.signal"), req.t("help.ack"), req.t("help.deadlines"),
                   req.t("help.done")]
+    if roles:
+        lines += [req.t("help.view"), req.t("help.summary"), req.t("help.meeting")]
+    if any(r is not Role.TENANT for r in roles):
+        lines.append(req.t("help.note"))
+    if Role.TENANT in roles:
+        lines.append(req.t("help.report"))
     if any(r in CARE_TEAM for r in roles):
-        lines += [req.t("help.window"), req.t("help.pause"), req.t("help.away")]
+        lines += [req.t("help.window"), req.t("help.pause"), req.t("help.away"),
+                  req.t("help.release"), req.t("help.digest")]
     if roles:
         lines.append(req.t("help.quiet"))
     lines += [req.t("help.cases"), req.t("help.status"), req.t("help.start"),
