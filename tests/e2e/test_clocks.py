@@ -6,30 +6,14 @@ a backup while its person is away, and moves when the configuration changes."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.domain.clock import ManualClock
 from bot.persistence import orm
-from tests.support.harness import ConsoleHarness
-
-AMS = ZoneInfo("Europe/Amsterdam")
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
-
-
-@pytest.fixture
-async def bot(database_url: str, clock: ManualClock) -> AsyncIterator[ConsoleHarness]:
-    harness = ConsoleHarness(database_url, clock)
-    await harness.start()
-    yield harness
-    await harness.stop()
+from tests.support.harness import AMS, ConsoleHarness, local
 
 
 async def team(bot: ConsoleHarness, *, lead: bool = True) -> str:

@@ -4,21 +4,9 @@ when nobody acknowledges, the reminder and the lapse come on time, across restar
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-
-from bot.domain.clock import ManualClock
 from tests.support.harness import ConsoleHarness
-
-
-@pytest.fixture
-async def bot(database_url: str, clock: ManualClock) -> AsyncIterator[ConsoleHarness]:
-    harness = ConsoleHarness(database_url, clock)
-    await harness.start()
-    yield harness
-    await harness.stop()
 
 
 async def test_signal_is_received_and_acknowledged(bot: ConsoleHarness) -> None:

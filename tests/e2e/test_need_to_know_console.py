@@ -5,28 +5,10 @@ policy."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-import pytest
+from datetime import timedelta
 
 from bot.domain.clock import ManualClock
-from tests.support.harness import ConsoleHarness
-
-AMS = ZoneInfo("Europe/Amsterdam")
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
-
-
-@pytest.fixture
-async def bot(database_url: str, clock: ManualClock) -> AsyncIterator[ConsoleHarness]:
-    harness = ConsoleHarness(database_url, clock)
-    await harness.start()
-    yield harness
-    await harness.stop()
+from tests.support.harness import ConsoleHarness, local
 
 
 async def everyone(bot: ConsoleHarness) -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -18,8 +19,14 @@ from bot.config import Settings
 from bot.domain.clock import ManualClock
 from bot.persistence import orm
 
+AMS = ZoneInfo("Europe/Amsterdam")
 CASE = re.compile(r"\bZ-[2-9A-HJKMNP-Z]{4}\b")
 INVITE = re.compile(r"\b[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}\b")
+
+
+def local(*args: int) -> datetime:
+    """A moment given in Amsterdam's local time, as UTC."""
+    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
 
 
 class ConsoleHarness:
