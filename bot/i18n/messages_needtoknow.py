@@ -32,8 +32,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Those involved get the details in private.",
     },
     "signal.note_follows": {
-        "nl": "Toelichting bij signaal #{number} ({kind}) in zaak {code}:",
-        "en": "Note on signal #{number} ({kind}) in case {code}:",
+        "nl": "Toelichting bij signaal #{number} ({kind}) in zaak {code}:\n{note}",
+        "en": "Note on signal #{number} ({kind}) in case {code}:\n{note}",
     },
     "button.view": {"nl": "Bekijken", "en": "View"},
     "button.note_send": {"nl": "Versturen", "en": "Send"},

@@ -239,8 +239,8 @@ async def send_note(uow: UnitOfWork, ctx: ServiceContext, person_id: int, signal
         await notify.to_person(
             uow, member.person_id,
             lambda lang: i18n.t(lang, "signal.note_follows", number=sent.id,
-                                code=sent.case_code, kind=i18n.kind_name(lang, sent.kind))
-            + i18n.t(lang, "signal.note", note=sent.note), now, case_id=signal.case_id)
+                                code=sent.case_code, kind=i18n.kind_name(lang, sent.kind),
+                                note=sent.note), now, case_id=signal.case_id)
     uow.timeline.record(case_id=signal.case_id, at=now, event=Event.NOTE_SENT,
                         actor_id=person_id, signal_id=signal.id,
                         audience=",".join(sorted(r.value for r in chosen)))
