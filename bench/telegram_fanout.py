@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import notify
+from bot import crypto, notify
 from bot.config import DeliverySettings, TelegramSettings
 from bot.domain.clock import SystemClock
 from bot.outbox import DeliveryLoop
@@ -51,6 +51,8 @@ async def _ignore(incoming: Incoming) -> None:
 async def run(private: int, groups: int, database_url: str | None) -> dict[str, float | int]:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        # names, chat ids and texts are encrypted at rest: a throwaway key for this run
+        crypto.install(crypto.Keyring([crypto.parse_key(crypto.generate_key())]))
         engine = create_engine(url)
         await migrate(engine)
         sessions = session_factory(engine)

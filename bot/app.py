@@ -25,6 +25,7 @@ from handlers.dispatch import Dispatcher
 from handlers.menu import command_menus
 from schedules.digests import DigestScheduler
 from schedules.norms import build_policies
+from schedules.retention import RetentionScheduler
 from schedules.wakeup import DeadlineScheduler
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,10 @@ class KorteLijn:
                                      settings.delivery)
         self.scheduler = DeadlineScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke)
         self.digests = DigestScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke)
+        # purged cases lose their deadlines: the deadline scheduler re-arms after a purge
+        self.retention = RetentionScheduler(self.new_uow, self.ctx,
+                                            timezone=settings.bot.timezone,
+                                            after_run=self.scheduler.poke)
         self.dispatcher = Dispatcher(
             self.new_uow, self.ctx, coordinators=coordinator_identities(settings),
             default_language=settings.bot.default_language, on_committed=self._committed)
@@ -112,6 +117,7 @@ class KorteLijn:
         # catch up first: deadlines that passed while the bot was down, marked late
         await self.scheduler.start()
         await self.digests.start()
+        await self.retention.start()
         await self.delivery.deliver_due()
         if self.console is not None:
             self.console.announce(i18n.t(self.settings.bot.default_language, "console.banner",
@@ -126,6 +132,7 @@ class KorteLijn:
                 await transport.stop()
         await self.scheduler.stop()
         await self.digests.stop()
+        await self.retention.stop()
         with contextlib.suppress(Exception):
             await self.delivery.deliver_due()
         await self.delivery.stop()

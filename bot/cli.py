@@ -1,4 +1,6 @@
-"""The command line: ``kortelijn run [--config FILE]`` and ``kortelijn migrate``."""
+"""The command line: ``kortelijn run [--config FILE]``, ``kortelijn migrate``, and for the
+encryption key ``kortelijn genkey`` (print a new key) and ``kortelijn rekey`` (rewrite the
+data with the current key after a rotation)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ import asyncio
 import logging
 import sys
 
+from bot import crypto
 from bot.app import KorteLijn
 from bot.config import ConfigError, load_settings
 from bot.persistence.database import create_engine, migrate
+from bot.persistence.rekey import rekey
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="also run the console transport when a chat account is configured")
     mig = sub.add_parser("migrate", help="bring the database schema up to date")
     mig.add_argument("--config", help="TOML configuration file (or $KORTELIJN_CONFIG)")
+    sub.add_parser("genkey", help="print a new random encryption key for [security] key")
+    rek = sub.add_parser("rekey", help="rewrite the encrypted data with [security] key "
+                                       "(after a rotation; old_keys still read)")
+    rek.add_argument("--config", help="TOML configuration file (or $KORTELIJN_CONFIG)")
     return parser
 
 
@@ -30,13 +38,23 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "genkey":
+        print(crypto.generate_key())
+        return 0
     try:
         settings = load_settings(args.config)
+        if args.command in ("migrate", "rekey"):
+            # migrating encrypts rows already there; the bot itself installs it at start
+            crypto.install(crypto.keyring_from_settings(settings))
     except (ConfigError, ValueError) as error:
         print(f"kortelijn: {error}", file=sys.stderr)
         return 2
     if args.command == "migrate":
         asyncio.run(_migrate(settings.database.url))
+        return 0
+    if args.command == "rekey":
+        changed = asyncio.run(_rekey(settings.database.url))
+        print(f"kortelijn: {changed} encrypted value(s) rewritten with the current key")
         return 0
     try:
         app = KorteLijn(settings, console=True if args.console else None)
@@ -51,6 +69,15 @@ async def _migrate(url: str) -> None:
     engine = create_engine(url)
     try:
         await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _rekey(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        return await rekey(engine)
     finally:
         await engine.dispose()
 

@@ -57,14 +57,39 @@ def alembic_config() -> Config:
     return cfg
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
-    cfg = alembic_config()
-    cfg.attributes["connection"] = connection
-    command.upgrade(cfg, revision)
+def _run(connection: Connection, revision: str, down: bool) -> None:
+    """Run the migrations on ``connection``, in one transaction.
+
+    SQLite changes a column by copying its table and dropping the old one; with foreign keys
+    on, that drop would delete (or null) the rows that refer to it. So on SQLite the foreign
+    keys are off while migrating (switched outside the transaction, the only place SQLite
+    allows it), checked afterwards, and on again."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        with connection.begin():
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(cfg, revision)
+            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                raise RuntimeError("the migration left rows whose foreign keys do not hold")
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (default: the newest)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, revision)
+    async with engine.connect() as conn:
+        await conn.run_sync(_run, revision, False)
     log.info("database schema is at %s", revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the schema back to ``revision`` (development and tests)."""
+    async with engine.connect() as conn:
+        await conn.run_sync(_run, revision, True)
+    log.info("database schema is back at %s", revision)
