@@ -9,6 +9,8 @@ import logging
 import signal
 from typing import TextIO
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bot import crypto, i18n
 from bot.config import ConfigError, Settings
 from bot.domain.clock import Clock, SystemClock
@@ -23,9 +25,8 @@ from bot.transports.console import ConsoleTransport, console_address
 from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
 from handlers.menu import command_menus
-from schedules.digests import DigestScheduler
+from schedules.jobs import digest_job, retention_job
 from schedules.norms import build_policies
-from schedules.retention import RetentionScheduler
 from schedules.wakeup import DeadlineScheduler
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,14 @@ class KorteLijn:
             self.transports["console"] = self.console
         self.delivery = DeliveryLoop(self.new_uow, self.transports, self.clock,
                                      settings.delivery)
-        self.scheduler = DeadlineScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke)
-        self.digests = DigestScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke)
+        #: one APScheduler for all the bot's timed work
+        self.jobs = AsyncIOScheduler(timezone="UTC")
+        self.scheduler = DeadlineScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke,
+                                           scheduler=self.jobs)
+        self.digests = digest_job(self.new_uow, self.ctx, after_run=self.delivery.poke)
         # purged cases lose their deadlines: the deadline scheduler re-arms after a purge
-        self.retention = RetentionScheduler(self.new_uow, self.ctx,
-                                            timezone=settings.bot.timezone,
-                                            after_run=self.scheduler.poke)
+        self.retention = retention_job(self.new_uow, self.ctx, settings.bot.timezone,
+                                       after_run=self.scheduler.poke)
         self.dispatcher = Dispatcher(
             self.new_uow, self.ctx, coordinators=coordinator_identities(settings),
             default_language=settings.bot.default_language, on_committed=self._committed)
@@ -116,8 +119,9 @@ class KorteLijn:
         await self.delivery.start()
         # catch up first: deadlines that passed while the bot was down, marked late
         await self.scheduler.start()
-        await self.digests.start()
-        await self.retention.start()
+        self.digests.schedule(self.jobs)
+        self.retention.schedule(self.jobs)
+        await self.retention.run()  # make up for a day missed while the bot was down
         await self.delivery.deliver_due()
         if self.console is not None:
             self.console.announce(i18n.t(self.settings.bot.default_language, "console.banner",
@@ -131,8 +135,6 @@ class KorteLijn:
             with contextlib.suppress(Exception):
                 await transport.stop()
         await self.scheduler.stop()
-        await self.digests.stop()
-        await self.retention.stop()
         with contextlib.suppress(Exception):
             await self.delivery.deliver_due()
         await self.delivery.stop()

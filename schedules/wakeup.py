@@ -28,11 +28,13 @@ JOB_ID = "kortelijn-deadlines"
 
 class DeadlineScheduler:
     def __init__(self, new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, *,
-                 after_run: Callable[[], None] | None = None) -> None:
+                 after_run: Callable[[], None] | None = None,
+                 scheduler: AsyncIOScheduler | None = None) -> None:
         self._new_uow = new_uow
         self._ctx = ctx
         self._after_run = after_run or (lambda: None)
-        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        #: the bot's shared APScheduler, or one of its own (started and stopped here)
+        self._scheduler = scheduler or AsyncIOScheduler(timezone="UTC")
         self._lock = asyncio.Lock()
         self.armed_for: datetime | None = None
         #: set each time a run has finished (tests wait on it instead of on time)
@@ -41,7 +43,8 @@ class DeadlineScheduler:
 
     async def start(self) -> None:
         """Catch up on everything that fell due while the bot was down, then arm."""
-        self._scheduler.start()
+        if not self._scheduler.running:
+            self._scheduler.start()
         await self.run_due()
 
     async def stop(self) -> None:
