@@ -38,3 +38,9 @@ def quiet_until(now: datetime, start: time, end: time, tz: tzinfo = AMSTERDAM
     if not inside:
         return None
     return datetime.combine(end_day, end, tzinfo=tz).astimezone(UTC)
+
+
+def quiet_length(start: time, end: time) -> timedelta:
+    """How long quiet hours last (22:00-07:30: 9 h 30 min); zero when start equals end."""
+    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    return timedelta(minutes=minutes % (24 * 60))

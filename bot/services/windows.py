@@ -34,7 +34,7 @@ from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
 from schedules.calendar import Span
 from schedules.norms import NormPolicy
-from schedules.quiet import quiet_until
+from schedules.quiet import quiet_length, quiet_until
 
 log = logging.getLogger(__name__)
 
@@ -227,16 +227,21 @@ async def recipients(uow: UnitOfWork, window: Window, targets: tuple[str, ...], 
 
 
 async def deliver_after_quiet(uow: UnitOfWork, ctx: ServiceContext, person_id: int,
-                              now: datetime, urgent: bool) -> datetime | None:
+                              now: datetime, urgent: bool, window: Window) -> datetime | None:
     """When a nudge to this person may go out: at the end of their quiet hours, if now is in
-    them and the nudge is not urgent."""
+    them and the nudge can wait. It cannot when it is urgent, or when its whole window is
+    shorter than the night it would wait out (a window agreed in minutes or hours is urgent
+    by nature)."""
     if urgent:
         return None
     person = await uow.persons.get(person_id)
     start, end = ctx.policies.quiet_start, ctx.policies.quiet_end
     if person is not None and person.quiet_start and person.quiet_end:
         start, end = time.fromisoformat(person.quiet_start), time.fromisoformat(person.quiet_end)
-    return quiet_until(now, start, end, ctx.policies.calendar.tz)
+    until = quiet_until(now, start, end, ctx.policies.calendar.tz)
+    if until is None or window.due_at - window.opened_at < quiet_length(start, end):
+        return None
+    return until
 
 
 # --- texts -------------------------------------------------------------------------------
@@ -305,7 +310,8 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
         if recipient.on_behalf_of is not None:
             absent = await uow.persons.get(recipient.on_behalf_of)
             behalf_name = absent.display_name if absent else "?"
-        not_before = await deliver_after_quiet(uow, ctx, recipient.person_id, now, step.urgent)
+        not_before = await deliver_after_quiet(uow, ctx, recipient.person_id, now, step.urgent,
+                                               window)
         await notify.to_person(
             uow, recipient.person_id,
             _renderer(_message_key(step.kind, recipient.target), facts, late_note, behalf_name),

@@ -269,3 +269,22 @@ async def test_my_windows_soonest_first(bot: ConsoleHarness) -> None:
     lines = bot.to("Lotte", await bot.type("/termijnen"))
     assert lines[0] == "Termijnen waarop jij wacht:"
     assert len(lines) == 2
+
+
+async def test_a_window_shorter_than_the_night_does_not_wait_for_morning(
+        database_url: str, clock: ManualClock) -> None:
+    """A deployment that agrees a window of minutes means it: its nudges break quiet hours."""
+    bot = ConsoleHarness(database_url, clock, signal_follow_up="30m",
+                         signal_follow_up_reminder="10m")
+    await bot.start()
+    try:
+        case = await team(bot)
+        bot.clock.set(local(2026, 11, 23, 23, 0))
+        await bot.type("/als Lotte")
+        await bot.type(f"/signaal {case} geluid")
+        lines = await bot.advance_to(local(2026, 11, 23, 23, 20))
+        assert any("Herinnering" in line for line in bot.to("Bram", lines))
+        lines = await bot.advance_to(local(2026, 11, 23, 23, 30))
+        assert any("Termijn verlopen" in line for line in bot.to("Bram", lines))
+    finally:
+        await bot.stop()
