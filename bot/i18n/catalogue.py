@@ -89,8 +89,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     # --- usage lines --------------------------------------------------------------------
     "usage.invite": {"nl": "/uitnodigen <zaak> <rol> [organisatie]",
                      "en": "/invite <case> <role> [organisation]"},
-    "usage.signal": {"nl": "/signaal <zaak> <soort> [toelichting]",
-                     "en": "/signal <case> <kind> [note]"},
     "usage.ack": {"nl": "/ok <nr>", "en": "/ack <no>"},
     "usage.status": {"nl": "/status <zaak>", "en": "/status <case>"},
     # --- cases and invitations ----------------------------------------------------------
@@ -161,19 +159,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Case {code} has no {roles} yet, and a signal is waiting for follow-up. "
               "Invite someone with /invite {code} <role>.",
     },
-    "signal.new": {
-        "nl": "Nieuw signaal #{number} in zaak {code}: {kind}, van {poster} op {when}.{note}\n"
-              "Bevestig vóór {due} met /ok {number}.",
-        "en": "New signal #{number} in case {code}: {kind}, from {poster} on {when}.{note}\n"
-              "Acknowledge by {due} with /ack {number}.",
-    },
     "signal.note": {"nl": "\nToelichting: {note}", "en": "\nNote: {note}"},
-    "signal.informed": {
-        "nl": "Ter informatie: in zaak {code} is een signaal '{kind}' doorgegeven door {role} "
-              "({when}).",
-        "en": "For your information: in case {code} a signal '{kind}' was passed on by {role} "
-              "({when}).",
-    },
     "signal.acknowledged_mark": {
         "nl": "\n✓ Bevestigd door {who} ({when}).",
         "en": "\n✓ Acknowledged by {who} ({when}).",
@@ -194,24 +180,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "button.ack": {"nl": "Bevestigen", "en": "Acknowledge"},
     # --- deadlines ----------------------------------------------------------------------
-    "deadline.reminder": {
-        "nl": "Herinnering: signaal #{number} ({kind}) in zaak {code} is nog niet bevestigd. "
-              "De termijn verloopt {due} ({left}). Bevestig met /ok {number}.",
-        "en": "Reminder: signal #{number} ({kind}) in case {code} has not been acknowledged. "
-              "The window lapses {due} ({left}). Acknowledge with /ack {number}.",
-    },
-    "deadline.lapsed_addressee": {
-        "nl": "Termijn verlopen: signaal #{number} ({kind}) in zaak {code} is niet bevestigd "
-              "binnen de termijn (tot {due}). Bevestig alsnog met /ok {number}.",
-        "en": "Window lapsed: signal #{number} ({kind}) in case {code} was not acknowledged "
-              "in time (due {due}). Acknowledge now with /ack {number}.",
-    },
-    "deadline.lapsed_poster": {
-        "nl": "Termijn verlopen: je signaal #{number} ({kind}) in zaak {code} is niet bevestigd "
-              "door {roles} binnen de termijn (tot {due}).",
-        "en": "Window lapsed: your signal #{number} ({kind}) in case {code} was not "
-              "acknowledged by {roles} in time (due {due}).",
-    },
     "deadline.late": {
         "nl": "\n(Dit bericht komt te laat: het hoorde op {due} verstuurd te worden, maar de bot "
               "was toen niet bereikbaar.)",

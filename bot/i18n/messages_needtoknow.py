@@ -144,11 +144,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "where it stands with /status {code}.",
     },
     "report.cancelled": {"nl": "Je melding is niet verstuurd.", "en": "Your report was not sent."},
-    "report.expired": {
-        "nl": "Je melding was te lang onaf en is niet verstuurd. Begin opnieuw met /melden.",
-        "en": "Your report was left unfinished too long and was not sent. Start again with "
-        "/report.",
-    },
     "report.only_tenant": {
         "nl": "Met /melden doet de deelnemer een melding. Partners geven signalen door met "
         "/signaal.",
@@ -173,7 +168,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "summary.windows": {"nl": "Open termijnen:", "en": "Open windows:"},
     "summary.recent": {"nl": "Recente signalen:", "en": "Recent signals:"},
-    "summary.nothing": {"nl": "Niets te melden.", "en": "Nothing to report."},
     "meeting.header": {
         "nl": "Overzicht voor het casusoverleg over zaak {code} ({when}) — alleen feiten die "
         "alle deelnemers aan het overleg mogen zien:",

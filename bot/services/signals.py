@@ -12,7 +12,6 @@ from bot.domain.commands import AcknowledgeSignal, PostSignal
 from bot.domain.events import Event
 from bot.domain.model import (
     TENANT_REPORTS,
-    Member,
     Norm,
     Role,
     Signal,
@@ -41,17 +40,6 @@ async def case_of_member(uow: UnitOfWork, person_id: int, given: str
     if case is None or not roles:
         raise errors.UnknownCase(code=given)
     return case, roles
-
-
-async def responsible_holders(uow: UnitOfWork, case_id: int, responsible: tuple[Role, ...],
-                              exclude: int | None) -> tuple[Role | None, list[Member]]:
-    """The people who must act: holders of the first responsible role the case has."""
-    for role in responsible:
-        holders = [m for m in await uow.cases.members(case_id, (role,))
-                   if m.person_id != exclude]
-        if holders:
-            return role, holders
-    return None, []
 
 
 def ack_choices(lang: str, signal_id: int) -> list[tuple[str, str]]:
@@ -114,15 +102,15 @@ async def post_signal(cmd: PostSignal, uow: UnitOfWork, ctx: ServiceContext) -> 
                         kind=cmd.kind.value, window=window.id)
 
     name = await poster_name(uow, signal)
-    addressee_role, holders = await responsible_holders(uow, case.id, routing.responsible,
-                                                        exclude=cmd.person_id)
+    addressee_role, holders = await windows.holders(uow, case.id, routing.responsible,
+                                                    exclude=cmd.person_id)
     names: list[str] = []
     told: set[int] = {cmd.person_id}
-    for member in holders:
-        person = await uow.persons.get(member.person_id)
+    for person_id in holders:
+        person = await uow.persons.get(person_id)
         names.append(person.display_name if person else "?")
-        told.add(member.person_id)
-        await _announce(uow, ctx, signal, member.person_id, name, window.due_at,
+        told.add(person_id)
+        await _announce(uow, ctx, signal, person_id, name, window.due_at,
                         addressee=True, neutral=cmd.neutral)
     for informed_role in routing.informed:
         for member in await uow.cases.members(case.id, (informed_role,)):

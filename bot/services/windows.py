@@ -181,15 +181,22 @@ async def _stand_in(uow: UnitOfWork, case_id: int, person_id: int, now: datetime
     return person_id, None
 
 
+async def holders(uow: UnitOfWork, case_id: int, responsible: tuple[Role, ...],
+                  exclude: int | None) -> tuple[Role | None, list[int]]:
+    """The people who must act: holders of the first of the ``responsible`` roles the case
+    has (without ``exclude``, the signal's poster)."""
+    for role in responsible:
+        people = [m.person_id for m in await uow.cases.members(case_id, (role,))
+                  if m.person_id != exclude]
+        if people:
+            return role, people
+    return None, []
+
+
 async def responsible_people(uow: UnitOfWork, window: Window, exclude: int | None
                              ) -> tuple[Role | None, list[int]]:
-    """Holders of the first responsible role the case has (without the signal's poster)."""
-    for role in window.responsible:
-        holders = [m.person_id for m in await uow.cases.members(window.case_id, (role,))
-                   if m.person_id != exclude]
-        if holders:
-            return role, holders
-    return None, []
+    """The people a window waits for."""
+    return await holders(uow, window.case_id, window.responsible, exclude)
 
 
 async def recipients(uow: UnitOfWork, window: Window, targets: tuple[str, ...], now: datetime,
