@@ -267,7 +267,8 @@ async def cmd_help(req: Request, args: list[str]) -> None:
         lines += [req.t("help.signal"), req.t("help.ack"), req.t("help.deadlines"),
                   req.t("help.done")]
     if roles:
-        lines += [req.t("help.view"), req.t("help.summary"), req.t("help.meeting")]
+        lines += [req.t("help.view"), req.t("help.summary"), req.t("help.meeting"),
+                  req.t("help.dossier")]
     if any(r is not Role.TENANT for r in roles):
         lines.append(req.t("help.note"))
     if Role.TENANT in roles:

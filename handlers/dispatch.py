@@ -56,6 +56,7 @@ COMMANDS: dict[str, Handler] = {
     "annuleer": needtoknow.cmd_cancel, "cancel": needtoknow.cmd_cancel,
     "samenvatting": needtoknow.cmd_summary, "summary": needtoknow.cmd_summary,
     "overleg": needtoknow.cmd_meeting, "meeting": needtoknow.cmd_meeting,
+    "dossier": needtoknow.cmd_dossier, "file": needtoknow.cmd_dossier,
     "overzicht": needtoknow.cmd_digest, "digest": needtoknow.cmd_digest,
     "koppel": groups.cmd_link, "link": groups.cmd_link,
     "ontkoppel": groups.cmd_unlink, "unlink": groups.cmd_unlink,

@@ -20,6 +20,7 @@ from bot.domain.model import (
     parse_role,
 )
 from bot.services import signals, summaries
+from bot.services.exports import chunks
 from bot.services.signals import case_of_member
 from handlers.commands import NotANumber, Request, UsageError, readers_text
 from schedules.quiet import parse_hours
@@ -261,6 +262,13 @@ async def cmd_summary(req: Request, args: list[str]) -> None:
     """A summary of a case for my role: /samenvatting <zaak>."""
     code = await _one_case(req, args, "help.summary")
     req.reply(await summaries.case_summary(req.uow, req.ctx, req.me, code))
+
+
+async def cmd_dossier(req: Request, args: list[str]) -> None:
+    """The case's timeline as my role may read it: /dossier <zaak>."""
+    code = await _one_case(req, args, "help.dossier")
+    for part in chunks(await summaries.dossier(req.uow, req.ctx, req.me, code)):
+        req.reply(part)
 
 
 async def cmd_meeting(req: Request, args: list[str]) -> None:

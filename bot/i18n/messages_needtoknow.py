@@ -238,3 +238,118 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "/digest [08:00|off] — your daily digest",
     },
 }
+
+MESSAGES.update(
+    {
+        "dossier.header": {
+            "nl": "Dossier van zaak {code} (voor {roles}), {count} gebeurtenissen:",
+            "en": "File of case {code} (for {roles}), {count} events:",
+        },
+        "dossier.line": {"nl": "{when} — {what}", "en": "{when} — {what}"},
+        "dossier.reason": {"nl": " (reden: {reason})", "en": " (reason: {reason})"},
+        "help.dossier": {
+            "nl": "/dossier <zaak> — de tijdlijn van de zaak",
+            "en": "/file <case> — the case's timeline",
+        },
+        "timeline.case_opened": {"nl": "zaak geopend", "en": "case opened"},
+        "timeline.person_invited": {"nl": "uitnodiging gemaakt", "en": "invitation made"},
+        "timeline.member_joined": {"nl": "{actor} doet mee", "en": "{actor} joined"},
+        "timeline.signal_posted": {
+            "nl": "signaal #{number} ({kind}) van {actor}",
+            "en": "signal #{number} ({kind}) from {actor}",
+        },
+        "timeline.signal_acknowledged": {
+            "nl": "signaal #{number} bevestigd door {actor}",
+            "en": "signal #{number} acknowledged by {actor}",
+        },
+        "timeline.reminder_sent": {
+            "nl": "herinnering verstuurd (T{window})",
+            "en": "reminder sent (T{window})",
+        },
+        "timeline.window_lapsed": {
+            "nl": "termijn T{window} verlopen",
+            "en": "window T{window} lapsed",
+        },
+        "timeline.window_opened": {
+            "nl": "termijn T{window} gestart: {norm}",
+            "en": "window T{window} started: {norm}",
+        },
+        "timeline.window_met": {
+            "nl": "termijn T{window} afgerond door {actor}",
+            "en": "window T{window} completed by {actor}",
+        },
+        "timeline.window_paused": {
+            "nl": "termijn T{window} gepauzeerd door {actor}",
+            "en": "window T{window} paused by {actor}",
+        },
+        "timeline.window_resumed": {
+            "nl": "termijn T{window} hervat door {actor}",
+            "en": "window T{window} resumed by {actor}",
+        },
+        "timeline.window_extended": {
+            "nl": "termijn T{window} verlengd door {actor}",
+            "en": "window T{window} extended by {actor}",
+        },
+        "timeline.window_moved": {
+            "nl": "termijn T{window} verschoven met de norm",
+            "en": "window T{window} moved with the norm",
+        },
+        "timeline.escalated": {
+            "nl": "termijn T{window} geëscaleerd",
+            "en": "window T{window} escalated",
+        },
+        "timeline.absence_registered": {"nl": "afwezigheid gemeld", "en": "absence registered"},
+        "timeline.note_sent": {
+            "nl": "toelichting bij signaal #{number} verstuurd",
+            "en": "note on signal #{number} sent",
+        },
+        "timeline.released_to_tenant": {
+            "nl": "signaal #{number} besproken met de deelnemer ({actor})",
+            "en": "signal #{number} discussed with the tenant ({actor})",
+        },
+        "timeline.report_status": {
+            "nl": "melding #{number}: {status}",
+            "en": "report #{number}: {status}",
+        },
+        "timeline.pattern_proposed": {
+            "nl": "patroon gezien: casusoverleg voorgesteld",
+            "en": "pattern seen: case meeting proposed",
+        },
+        "timeline.chat_linked": {
+            "nl": "groep gekoppeld door {actor}",
+            "en": "group linked by {actor}",
+        },
+        "timeline.chat_unlinked": {
+            "nl": "groep ontkoppeld door {actor}",
+            "en": "group unlinked by {actor}",
+        },
+        "timeline.case_closed": {"nl": "zaak gesloten", "en": "case closed"},
+    }
+)
+
+MESSAGES.update(
+    {
+        "menu.toelichting": {
+            "nl": "Je toelichting versturen of tegenhouden",
+            "en": "Send or withhold your note",
+        },
+        "menu.bekijk": {"nl": "Een signaal bekijken", "en": "View a signal"},
+        "menu.samenvatting": {"nl": "Samenvatting van een zaak", "en": "Summary of a case"},
+        "menu.overleg": {
+            "nl": "Overzicht voor een casusoverleg",
+            "en": "Overview for a case meeting",
+        },
+        "menu.dossier": {"nl": "De tijdlijn van een zaak", "en": "The timeline of a case"},
+        "menu.overzicht": {"nl": "Tijd van je dagoverzicht", "en": "Time of your daily digest"},
+        "menu.vrijgeven": {
+            "nl": "Een besproken klacht tonen aan de deelnemer",
+            "en": "Show a discussed complaint to the tenant",
+        },
+        "menu.afgehandeld": {
+            "nl": "Een melding van de deelnemer afhandelen",
+            "en": "Resolve a report of the tenant",
+        },
+        "menu.melden": {"nl": "Een melding doen", "en": "Make a report"},
+        "menu.annuleer": {"nl": "Een gesprek stoppen", "en": "Stop a conversation"},
+    }
+)

@@ -14,6 +14,7 @@ from bot.domain import errors
 from bot.domain.model import CARE_TEAM, RUNNING, Role, Signal, Window, WindowStatus
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
+from bot.privacy import Info, Visibility
 from bot.render import Viewer
 from bot.services import access
 from bot.services.context import ServiceContext
@@ -291,3 +292,44 @@ async def send_digests(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -
     if sent:
         log.info("sent %d digest(s)", sent)
     return sent
+
+
+async def dossier(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
+                  given_code: str) -> str:
+    """The case's timeline for the reader: the care team reads it all (with the reasons given
+    for pauses and extensions); others read the events about what they may see, facts only."""
+    case, roles = await case_of_member(uow, person.id, given_code)
+    now = ctx.clock.now()
+    lang = person.language
+    care = any(r in CARE_TEAM for r in roles)
+    signals = {s.id: s for s in await uow.signals.of_case(case.id)}
+    visible = {n for n, s in signals.items() if ctx.privacy.may_see_signal(roles, person.id, s)}
+    reasons = ctx.privacy.best(roles, Info.FREE_TEXT) is Visibility.SHOWN and care
+    lines = []
+    for row in await uow.timeline.of_case(case.id):
+        if row.signal_id is not None and row.signal_id not in visible:
+            continue
+        if not care and row.signal_id is None and row.event not in _PUBLIC_EVENTS:
+            continue
+        data = row.data or {}
+        signal = signals.get(row.signal_id) if row.signal_id is not None else None
+        what = i18n.t(
+            lang, f"timeline.{row.event}",
+            actor=i18n.role_name(lang, row.actor_role) if row.actor_role else "—",
+            number=row.signal_id or "", window=data.get("window", ""),
+            kind=i18n.kind_name(lang, signal.kind) if signal else "",
+            norm=i18n.t(lang, f"norm.{data['norm']}") if data.get("norm") else "",
+            status=i18n.t(lang, f"report.status.{data['status']}") if data.get("status")
+            else "")
+        if reasons and data.get("reason"):
+            what += i18n.t(lang, "dossier.reason", reason=data["reason"])
+        lines.append(i18n.t(lang, "dossier.line", when=i18n.when(lang, row.at), what=what))
+    access.record(uow, person_id=person.id, role=roles, case_id=case.id, what="dossier",
+                  purpose="dossier command", at=now)
+    header = i18n.t(lang, "dossier.header", code=case.code, roles=i18n.role_list(lang, roles),
+                    count=len(lines))
+    return "\n".join([header, *lines])
+
+
+#: events without a signal that every member may read in the file
+_PUBLIC_EVENTS = frozenset({"case_opened", "member_joined", "case_closed"})

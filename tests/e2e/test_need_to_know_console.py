@@ -182,3 +182,26 @@ async def test_a_tightened_policy_hides_more(database_url: str, clock: ManualClo
         assert "verhuurder" not in preview
     finally:
         await bot.stop()
+
+
+async def test_the_dossier_per_role(bot: ConsoleHarness) -> None:
+    case = await everyone(bot)
+    await bot.type("/als Bram")
+    await bot.type(f"/signaal {case} zorgsignaal Slaapt slecht")
+    number = re.search(r"T(\d+)", "\n".join(bot.to("Bram", await bot.type(
+        f"/termijn {case} N5"))))
+    assert number is not None
+    await bot.type(f"/pauzeer T{number.group(1)} opname kliniek")
+    await bot.type("/als Lotte")
+    await bot.type(f"/signaal {case} brievenbus")
+    await bot.type("/als Tara")
+    file = "\n".join(bot.to("Tara", await bot.type(f"/dossier {case}")))
+    assert "signaal #1 (zorgsignaal)" in file
+    assert "signaal #2 (brievenbus vol)" in file
+    assert "opname kliniek" in file  # the reason for the pause, for the care team
+    await bot.type("/als Wout")
+    file = "\n".join(bot.to("Wout", await bot.type(f"/dossier {case}")))
+    assert "zorgsignaal" not in file
+    assert "#1" not in file
+    assert "opname" not in file
+    assert "signaal #2 (brievenbus vol)" in file
