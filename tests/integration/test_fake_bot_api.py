@@ -32,23 +32,12 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
 from tests.support.fake_bot_api import FakeBotApi, FloodLimits
+from tests.support.seconds import FakeClock
 
 USER = 42
 OTHER_USER = 43
 GROUP = -1001234567890
 
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)

@@ -31,29 +31,12 @@ from bot.transports.telegram import SECRET_HEADER, TelegramTransport
 from handlers.menu import command_menus
 from tests.conftest import START
 from tests.support.fake_bot_api import FakeBotApi
+from tests.support.seconds import FakeClock
 
 USER = 42
 OTHER = 43
 GROUP = -1001234567890
 
-
-class FakeClock:
-    """Seconds that only move when told (for the stand-in's limits and the transport's)."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        """What the transport's waiting for the overall limit does to time."""
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +93,7 @@ def settings_for(api: FakeBotApi, **extra: Any) -> TelegramSettings:
 async def transport(api: FakeBotApi, clock: FakeClock, received: Received
                     ) -> AsyncIterator[TelegramTransport]:
     tg = TelegramTransport(settings_for(api), commands=command_menus(), clock=clock,
-                           sleep=clock.sleep)
+                           sleep=clock.pass_time)
     await tg.start(received)
     yield tg
     await tg.stop()
@@ -143,7 +126,7 @@ async def test_the_token_never_reaches_a_log_line(
         api: FakeBotApi, clock: FakeClock, received: Received,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    tg = TelegramTransport(settings_for(api), clock=clock, sleep=clock.sleep)
+    tg = TelegramTransport(settings_for(api), clock=clock, sleep=clock.pass_time)
     await tg.start(received)
     api.user_sends(USER, "/help")
     await received.wait()
@@ -240,7 +223,7 @@ async def test_callback_data_fits_64_bytes_and_long_commands_still_work(
     # after a restart the short keys are forgotten: the press is answered, nothing handled
     await transport.stop()
     again = Received()
-    restarted = TelegramTransport(settings_for(api), clock=clock, sleep=clock.sleep)
+    restarted = TelegramTransport(settings_for(api), clock=clock, sleep=clock.pass_time)
     await restarted.start(again)
     press = api.user_presses(USER, message.message_id, data=data[1])
     await api.wait_for(lambda: api.callback_answer(press["callback_query"]["id"]) is not None)
@@ -321,7 +304,7 @@ async def test_5xx_is_retry_later_with_the_loops_back_off(
 
 async def test_a_time_out_is_retry_later(api: FakeBotApi, clock: FakeClock) -> None:
     tg = TelegramTransport(settings_for(api, request_timeout="0.3s"), clock=clock,
-                           sleep=clock.sleep)
+                           sleep=clock.pass_time)
     await tg.start(Received())
     try:
         api.fail_next("sendMessage", kind="timeout")
@@ -410,7 +393,7 @@ async def test_webhook_checks_the_secret_and_handles_before_answering(
     url = f"http://127.0.0.1:{port}/telegram/hook"
     tg = TelegramTransport(settings_for(api, mode="webhook", webhook_url=url,
                                         webhook_port=port, webhook_secret="s3cret_-x"),
-                           clock=clock, sleep=clock.sleep)
+                           clock=clock, sleep=clock.pass_time)
     await tg.start(received)
     try:
         assert api.webhook is not None

@@ -41,7 +41,7 @@ class TelegramHarness:
     def seconds(self) -> float:
         return self.clock.now().timestamp()
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _pass_time(self, seconds: float) -> None:
         self.clock.advance(timedelta(seconds=seconds))
 
     async def start(self) -> KorteLijn:
@@ -53,7 +53,7 @@ class TelegramHarness:
                          "request_timeout": "5s", "poll_timeout": "5s"},
         })
         transport = TelegramTransport(settings.telegram, commands=command_menus(),
-                                      clock=self.seconds, sleep=self._sleep)
+                                      clock=self.seconds, sleep=self._pass_time)
         self.app = KorteLijn(settings, clock=self.clock, transports=[transport], console=False)
         await self.app.start()
         return self.app
