@@ -279,7 +279,7 @@ async def cmd_help(req: Request, args: list[str]) -> None:
     if roles:
         lines.append(req.t("help.quiet"))
     lines += [req.t("help.cases"), req.t("help.status"), req.t("help.start"),
-              req.t("help.language"), req.t("help.mydata")]
+              req.t("help.language"), req.t("help.mydata"), req.t("help.forget")]
     if me.is_coordinator:
         lines.append(req.t("help.roles_list", roles=", ".join(
             f"{r.value} ({i18n.role_name(req.lang, r)})" for r in Role)))

@@ -57,6 +57,7 @@ COMMANDS: dict[str, Handler] = {
     "samenvatting": needtoknow.cmd_summary, "summary": needtoknow.cmd_summary,
     "overleg": needtoknow.cmd_meeting, "meeting": needtoknow.cmd_meeting,
     "dossier": needtoknow.cmd_dossier, "file": needtoknow.cmd_dossier,
+    "vergeetmij": privacy.cmd_forget_me, "forgetme": privacy.cmd_forget_me,
     "overzicht": needtoknow.cmd_digest, "digest": needtoknow.cmd_digest,
     "koppel": groups.cmd_link, "link": groups.cmd_link,
     "ontkoppel": groups.cmd_unlink, "unlink": groups.cmd_unlink,

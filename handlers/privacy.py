@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot import i18n
 from bot.domain.commands import CloseCase
-from bot.services import exports, retention
+from bot.services import erasure, exports, retention
 from handlers.commands import CoordinatorOnly, Request, UsageError
 
 
@@ -38,3 +38,13 @@ async def cmd_my_data(req: Request, args: list[str]) -> None:
     """What KorteLijn stores about me: /mijngegevens."""
     for text in await exports.personal_data_export(req.me, req.uow, req.ctx):
         req.reply(text)
+
+
+async def cmd_forget_me(req: Request, args: list[str]) -> None:
+    """Have the bot forget me (AVG art. 17): /vergeetmij, then confirm."""
+    if not args or args[0].lower() not in ("bevestig", "confirm"):
+        req.reply(req.t("erase.explain"), [(req.t("erase.button"), "/vergeetmij bevestig")])
+        return
+    await erasure.forget_person(req.uow, req.ctx, req.me.id)
+    req.person = None  # the answer goes to the chat; there is nobody to address it to
+    req.reply(req.t("erase.done"))

@@ -25,6 +25,7 @@ class Event(enum.StrEnum):
     RELEASED_TO_TENANT = "released_to_tenant"
     REPORT_STATUS = "report_status"
     PATTERN_PROPOSED = "pattern_proposed"
+    PERSON_ERASED = "person_erased"
     CHAT_LINKED = "chat_linked"
     CHAT_UNLINKED = "chat_unlinked"
     CASE_CLOSED = "case_closed"

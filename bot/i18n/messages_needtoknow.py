@@ -353,3 +353,32 @@ MESSAGES.update(
         "menu.annuleer": {"nl": "Een gesprek stoppen", "en": "Stop a conversation"},
     }
 )
+
+MESSAGES.update(
+    {
+        "erase.explain": {
+            "nl": "Hiermee vergeet KorteLijn je: je naam, je chat, je rollen en je instellingen "
+            "worden gewist en je krijgt geen berichten meer. Wat je in een zaak hebt gemeld, "
+            "blijft bij die zaak (zonder je naam) tot de zaak wordt opgeschoond. Weet je het "
+            "zeker?",
+            "en": "This makes KorteLijn forget you: your name, your chat, your roles and your "
+            "settings are erased and you get no more messages. What you reported in a case "
+            "stays with that case (without your name) until the case is purged. Are you sure?",
+        },
+        "erase.button": {"nl": "Ja, vergeet mij", "en": "Yes, forget me"},
+        "erase.done": {
+            "nl": "Je gegevens zijn gewist. Wil je later weer meedoen, vraag dan een nieuwe "
+            "uitnodiging.",
+            "en": "Your data has been erased. To take part again later, ask for a new invitation.",
+        },
+        "help.forget": {
+            "nl": "/vergeetmij — laat KorteLijn je vergeten",
+            "en": "/forgetme — have KorteLijn forget you",
+        },
+        "menu.vergeetmij": {"nl": "Laat KorteLijn je vergeten", "en": "Have KorteLijn forget you"},
+        "timeline.person_erased": {
+            "nl": "een deelnemer aan de zaak is gewist op eigen verzoek",
+            "en": "someone in the case was erased at their request",
+        },
+    }
+)

@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.domain.clock import ManualClock
+from bot.persistence import orm
 from tests.support.harness import ConsoleHarness, local
 
 
@@ -205,3 +208,25 @@ async def test_the_dossier_per_role(bot: ConsoleHarness) -> None:
     assert "#1" not in file
     assert "opname" not in file
     assert "signaal #2 (brievenbus vol)" in file
+
+
+async def test_a_person_can_have_the_bot_forget_them(bot: ConsoleHarness) -> None:
+    case = await everyone(bot)
+    await bot.type("/als Lotte")
+    await bot.type(f"/signaal {case} brievenbus")
+    assert "Weet je het zeker" in "\n".join(bot.to("Lotte", await bot.type("/vergeetmij")))
+    assert "gewist" in "\n".join(bot.to("Lotte", await bot.type("1")))
+    # Lotte is a stranger now: one sentence on how to get an invitation, nothing else
+    answer = bot.to("Lotte", await bot.type("/zaken"))
+    assert len(answer) == 1
+    assert "uitnodiging" in answer[0]
+    # her signal stays with the case, without her name
+    await bot.type("/als Bram")
+    status = "\n".join(bot.to("Bram", await bot.type(f"/status {case}")))
+    assert "brievenbus vol" in status
+    assert "Lotte" not in status
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        names = [p.display_name for p in
+                 (await uow.session.execute(select(orm.Person))).scalars()]
+    assert "Lotte" not in names

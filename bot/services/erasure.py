@@ -1,0 +1,50 @@
+"""Erasure on request (AVG art. 17): a person can have the bot forget them. Their name, chat
+identities, roles, absences, settings and unfinished conversations go; what they contributed to
+a case's file (signals, acknowledgements) stays with the case under its own retention, now
+attributed to "(erased)"; the access log keeps its rows (its legal basis is accountability)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+
+from bot.domain.events import Event
+from bot.persistence import orm
+from bot.persistence.uow import UnitOfWork
+from bot.services.context import ServiceContext
+
+ERASED = "(verwijderd)"
+
+
+async def forget_person(uow: UnitOfWork, ctx: ServiceContext, person_id: int) -> list[int]:
+    """Erase a person; returns the ids of the cases they were in."""
+    now = ctx.clock.now()
+    case_ids = sorted({case.id for case, _ in await uow.cases.cases_of(person_id)})
+    session = uow.session
+    for table, column in ((orm.Identity, orm.Identity.person_id),
+                          (orm.Membership, orm.Membership.person_id),
+                          (orm.Absence, orm.Absence.person_id),
+                          (orm.Conversation, orm.Conversation.person_id),
+                          (orm.CaseChatMember, orm.CaseChatMember.person_id)):
+        await session.execute(delete(table).where(column == person_id)
+                              .execution_options(synchronize_session=False))
+    await session.execute(update(orm.Absence).where(orm.Absence.backup_id == person_id)
+                          .values(backup_id=None).execution_options(synchronize_session=False))
+    await session.execute(update(orm.WindowRow).where(orm.WindowRow.waiting_person_id ==
+                                                      person_id)
+                          .values(waiting_person_id=None)
+                          .execution_options(synchronize_session=False))
+    # messages not yet delivered to them will never be
+    await session.execute(update(orm.OutboxRow)
+                          .where(orm.OutboxRow.person_id == person_id,
+                                 orm.OutboxRow.status == "pending")
+                          .values(status="failed", text="", last_error="erased")
+                          .execution_options(synchronize_session=False))
+    person = await uow.persons.get(person_id)
+    if person is not None:
+        person.display_name = ERASED
+        person.is_coordinator = False
+        person.quiet_start = person.quiet_end = person.digest_time = None
+    for case_id in case_ids:
+        uow.timeline.record(case_id=case_id, at=now, event=Event.PERSON_ERASED)
+    await session.flush()
+    return case_ids
