@@ -38,6 +38,13 @@ def encryption_key(monkeypatch: pytest.MonkeyPatch) -> str:
     return TEST_KEY
 
 
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-telegram-bot 22 warns on every RetryAfter unless its time periods are opted in
+    as timedelta; the transport reads both (one test switches it off to check the int)."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)

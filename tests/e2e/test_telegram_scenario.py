@@ -19,11 +19,6 @@ COCO, LOTTE, BRAM, EVE = 1, 2, 3, 9
 GROUP = -1009876543210
 
 
-@pytest.fixture(autouse=True)
-def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 @pytest.fixture
 async def tg(database_url: str, clock: ManualClock) -> AsyncIterator[TelegramHarness]:
     harness = TelegramHarness(database_url, clock, coordinator=COCO)

@@ -39,13 +39,6 @@ OTHER_USER = 43
 GROUP = -1001234567890
 
 
-
-@pytest.fixture(autouse=True)
-def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22.8 warns on every RetryAfter unless time periods are opted in as timedelta
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -38,12 +38,6 @@ OTHER = 43
 GROUP = -1001234567890
 
 
-
-@pytest.fixture(autouse=True)
-def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
