@@ -117,9 +117,10 @@ class PersonRepository:
         await self.session.flush()
         return person
 
-    async def with_roles(self) -> list[int]:
+    async def with_roles(self) -> list[orm.Person]:
         """Everyone who holds a role in a case."""
-        stmt = select(orm.Membership.person_id).distinct().order_by(orm.Membership.person_id)
+        holders = select(orm.Membership.person_id)
+        stmt = select(orm.Person).where(orm.Person.id.in_(holders)).order_by(orm.Person.id)
         return list((await self.session.execute(stmt)).scalars())
 
     async def coordinators(self) -> list[int]:

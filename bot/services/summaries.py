@@ -251,6 +251,17 @@ def daily_moment(person: orm.Person, ctx: ServiceContext, now: datetime) -> date
     return datetime.combine(now.astimezone(tz).date(), at, tzinfo=tz).astimezone(UTC)
 
 
+def _daily_due(person: orm.Person, ctx: ServiceContext, now: datetime) -> bool:
+    moment = daily_moment(person, ctx, now)
+    return moment is not None and moment <= now and (
+        person.last_daily_digest is None or person.last_daily_digest < moment)
+
+
+def _weekly_due(person: orm.Person, weekly: datetime, now: datetime) -> bool:
+    return weekly <= now and (person.last_weekly_digest is None
+                              or person.last_weekly_digest < weekly)
+
+
 def weekly_moment(ctx: ServiceContext, now: datetime) -> datetime:
     """This week's moment for the weekly digest (e.g. Monday 09:00 local)."""
     tz = ctx.policies.calendar.tz
@@ -263,28 +274,29 @@ async def send_digests(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -
     """Send every digest whose moment has come and that was not sent yet; returns how many.
     Safe to run as often as wanted: each person gets each digest once."""
     now = ctx.clock.now()
+    weekly = weekly_moment(ctx, now)
     sent = 0
+    # it runs every minute: decide who is due in one transaction, work only for them
+    due: list[tuple[int, bool, bool]] = []
     async with new_uow() as uow:
-        people = await uow.persons.with_roles()
-    for person_id in people:
+        for holder in await uow.persons.with_roles():
+            daily, weekly_due = _daily_due(holder, ctx, now), _weekly_due(holder, weekly, now)
+            if daily or weekly_due:
+                due.append((holder.id, daily, weekly_due))
+    for person_id, daily, weekly_due in due:
         async with new_uow() as uow:
             person = await uow.persons.get(person_id)
             if person is None:
                 continue
-            moment = daily_moment(person, ctx, now)
-            if moment is not None and moment <= now and (
-                    person.last_daily_digest is None or person.last_daily_digest < moment):
+            texts = []
+            if daily:
                 since = person.last_daily_digest or now - timedelta(days=1)
-                text = await daily_digest(uow, ctx, person, since)
+                texts.append(await daily_digest(uow, ctx, person, since))
                 person.last_daily_digest = now
-                if text is not None:
-                    await notify.to_person(uow, person.id, _fixed(text), now)
-                    sent += 1
-            weekly = weekly_moment(ctx, now)
-            if weekly <= now and (person.last_weekly_digest is None
-                                  or person.last_weekly_digest < weekly):
-                text = await weekly_digest(uow, ctx, person)
+            if weekly_due:
+                texts.append(await weekly_digest(uow, ctx, person))
                 person.last_weekly_digest = now
+            for text in texts:
                 if text is not None:
                     await notify.to_person(uow, person.id, _fixed(text), now)
                     sent += 1
