@@ -138,12 +138,7 @@ class DeliveryLoop:
             await self._reschedule(row, "transport not running", timedelta(minutes=1),
                                    count=False)
             return False
-        edit_of = await self._edit_target(row)
-        recipient = ""
-        if row.person_id is not None:
-            async with self._new_uow() as uow:
-                person = await uow.persons.get(row.person_id)
-                recipient = person.display_name if person else ""
+        edit_of, recipient = await self._addressing(row)
         message = Outgoing(chat_id=row.address, text=row.text,
                            choices=tuple(Choice(label=c[0], command=c[1]) for c in row.choices),
                            edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient)
@@ -172,12 +167,17 @@ class DeliveryLoop:
         await self._finish(row.id, "sent", message_id, None, keep_text=bool(row.choices))
         return True
 
-    async def _edit_target(self, row: orm.OutboxRow) -> str | None:
-        if row.edit_of is None:
-            return None
+    async def _addressing(self, row: orm.OutboxRow) -> tuple[str | None, str]:
+        """The transport id of the message this one edits (if any), and how to name the
+        recipient where the transport shows it: one look-up for both."""
+        if row.edit_of is None and row.person_id is None:
+            return None, ""
         async with self._new_uow() as uow:
-            original = await uow.session.get(orm.OutboxRow, row.edit_of)
-            return original.transport_message_id if original else None
+            original = (await uow.session.get(orm.OutboxRow, row.edit_of)
+                        if row.edit_of is not None else None)
+            person = await uow.persons.get(row.person_id) if row.person_id is not None else None
+            return (original.transport_message_id if original else None,
+                    person.display_name if person else "")
 
     def _backoff(self, attempts: int) -> timedelta:
         delay: timedelta = self._settings.first_backoff * (2 ** attempts)
