@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import i18n, notify
 from bot.domain import errors
-from bot.domain.model import Role, SignalKind
+from bot.domain.model import Role, SignalKind, WindowStatus
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
@@ -101,6 +101,8 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
             out[key] = i18n.role_name(lang, value)
         elif isinstance(value, SignalKind):
             out[key] = i18n.kind_name(lang, value)
+        elif isinstance(value, WindowStatus):
+            out[key] = i18n.t(lang, f"window.state.{value.value}")
         elif isinstance(value, datetime):
             out[key] = i18n.when(lang, value)
         elif isinstance(value, tuple | list):

@@ -252,4 +252,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "/stil [22:00-07:30|uit] — je stille uren",
         "en": "/quiet [22:00-07:30|off] — your quiet hours",
     },
+    "window.state.open": {"nl": "open", "en": "open"},
+    "window.state.paused": {"nl": "gepauzeerd", "en": "paused"},
+    "window.state.met": {"nl": "afgerond", "en": "completed"},
+    "window.state.lapsed": {"nl": "verlopen", "en": "lapsed"},
+    "window.state.cancelled": {"nl": "geannuleerd", "en": "cancelled"},
 }

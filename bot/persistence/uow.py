@@ -438,13 +438,6 @@ class WindowRepository:
                 .order_by(orm.DeadlineRow.due_at, orm.DeadlineRow.id).limit(limit))
         return [_step(r) for r in (await self.session.execute(stmt)).scalars()]
 
-    async def pending_steps(self, window_id: int) -> list[model.Step]:
-        stmt = (select(orm.DeadlineRow)
-                .where(orm.DeadlineRow.window_id == window_id,
-                       orm.DeadlineRow.done_at.is_(None))
-                .order_by(orm.DeadlineRow.due_at, orm.DeadlineRow.id))
-        return [_step(r) for r in (await self.session.execute(stmt)).scalars()]
-
     async def claim_step(self, step_id: int, now: datetime, late: bool) -> bool:
         """Mark a step done, once: a second claim (a job fired twice) gets ``False``."""
         result = await self.session.execute(

@@ -378,21 +378,13 @@ async def window_for_actor(uow: UnitOfWork, ctx: ServiceContext, person_id: int,
     return row, acting
 
 
-def _state_name(lang: str, status: str) -> str:
-    return {"met": {"nl": "afgerond", "en": "completed"},
-            "lapsed": {"nl": "verlopen", "en": "lapsed"},
-            "cancelled": {"nl": "geannuleerd", "en": "cancelled"},
-            "paused": {"nl": "gepauzeerd", "en": "paused"},
-            "open": {"nl": "open", "en": "open"}}[status].get(lang, status)
-
-
 async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
                    ) -> tuple[Window, Window | None]:
     """The responsible person marks a window met; a periodic norm opens its next period."""
     row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status not in {s.value for s in RUNNING}:
-        raise WindowNotOpen(number=window_id, state=row.status)
+        raise WindowNotOpen(number=window_id, state=WindowStatus(row.status))
     window = await uow.windows.get(row.id)
     assert window is not None  # noqa: S101
     await uow.windows.close(row.id, WindowStatus.MET, now)
@@ -414,7 +406,7 @@ async def pause(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id:
     row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status != WindowStatus.OPEN.value:
-        raise WindowNotOpen(number=window_id, state=row.status)
+        raise WindowNotOpen(number=window_id, state=WindowStatus(row.status))
     row.status = WindowStatus.PAUSED.value
     row.paused_at = now
     await uow.flush()
@@ -453,7 +445,7 @@ async def extend(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id
     row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status not in (WindowStatus.OPEN.value, WindowStatus.LAPSED.value):
-        raise WindowNotOpen(number=window_id, state=row.status)
+        raise WindowNotOpen(number=window_id, state=WindowStatus(row.status))
     row.due_at = span.after(row.due_at, ctx.policies.calendar)
     if row.status == WindowStatus.LAPSED.value and row.due_at > now:
         row.status = WindowStatus.OPEN.value

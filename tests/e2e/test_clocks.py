@@ -288,3 +288,12 @@ async def test_a_window_shorter_than_the_night_does_not_wait_for_morning(
         assert any("Termijn verlopen" in line for line in bot.to("Bram", lines))
     finally:
         await bot.stop()
+
+
+async def test_a_window_completed_twice_says_so_in_words(bot: ConsoleHarness) -> None:
+    case = await team(bot)
+    await bot.type("/als Bram")
+    number = number_of(bot.to("Bram", await bot.type(f"/termijn {case} N5")))
+    assert any("Afgerond" in line for line in bot.to("Bram", await bot.type(f"/gedaan T{number}")))
+    again = bot.to("Bram", await bot.type(f"/pauzeer T{number} toch even wachten"))
+    assert again == [f"Termijn T{number} loopt niet (meer): afgerond."]
