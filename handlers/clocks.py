@@ -9,13 +9,14 @@ from datetime import UTC, date, datetime, time
 from bot import i18n, notify
 from bot.domain import errors
 from bot.domain.commands import AcknowledgeSignal
-from bot.domain.model import CARE_TEAM, Norm, Role, Window, WindowStatus
+from bot.domain.model import CARE_TEAM, Norm, Role, Window
 from bot.domain.norms import SHAPES, parse_norm
 from bot.persistence import orm
 from bot.privacy import Info, Visibility
 from bot.services import signals, windows
 from bot.services.context import ServiceContext
 from bot.services.signals import case_of_member
+from bot.services.summaries import window_state
 from handlers.commands import Request, UsageError
 from schedules.calendar import Span
 from schedules.quiet import parse_hours
@@ -58,16 +59,6 @@ def window_number(text: str, usage: str) -> int:
 
 async def _subject(req: Request, window: Window) -> str:
     return (await windows.subject_renderer(req.uow, window))(req.lang)
-
-
-def _state(req: Request, window: Window, now: datetime) -> str:
-    if window.status is WindowStatus.PAUSED:
-        return req.t("deadlines.state_paused")
-    if window.status is WindowStatus.LAPSED or window.due_at <= now:
-        return req.t("deadlines.state_overdue", due=i18n.when(req.lang, window.due_at))
-    return req.t("deadlines.state_open", due=i18n.when(req.lang, window.due_at),
-                 left=i18n.time_left(req.lang, window.due_at, now).removeprefix("over ")
-                 .removeprefix("in "))
 
 
 async def _visible(req: Request, window: Window, roles: list[Role]) -> bool:
@@ -121,7 +112,7 @@ async def cmd_deadlines(req: Request, args: list[str]) -> None:
 
 async def _line(req: Request, window: Window, code: str, now: datetime) -> str:
     return req.t("deadlines.line", number=window.id, subject=await _subject(req, window),
-                 code=code, state=_state(req, window, now))
+                 code=code, state=window_state(req.lang, window, now))
 
 
 async def cmd_done(req: Request, args: list[str]) -> None:

@@ -106,7 +106,7 @@ async def case_summary(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
         for window in norm_windows:
             lines.append(i18n.t(lang, "deadlines.line", number=window.id,
                                 subject=i18n.t(lang, f"norm.{window.norm.value}"),
-                                code=case.code, state=_window_state(lang, window, now)))
+                                code=case.code, state=window_state(lang, window, now)))
     if visible:
         lines.append(i18n.t(lang, "summary.recent"))
         for signal in visible[-10:]:
@@ -116,13 +116,14 @@ async def case_summary(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
     return "\n".join(lines)
 
 
-def _window_state(lang: str, window: Window, now: datetime) -> str:
+def window_state(lang: str, window: Window, now: datetime) -> str:
+    """Where a window stands, with the time left in words: 'nog 2 dagen (tot …)'."""
     if window.status is WindowStatus.PAUSED:
         return i18n.t(lang, "deadlines.state_paused")
     if window.status is WindowStatus.LAPSED or window.due_at <= now:
         return i18n.t(lang, "deadlines.state_overdue", due=i18n.when(lang, window.due_at))
     return i18n.t(lang, "deadlines.state_open", due=i18n.when(lang, window.due_at),
-                  left=i18n.time_left(lang, window.due_at, now))
+                  left=i18n.duration(lang, window.due_at - now))
 
 
 async def meeting_summary(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
@@ -181,7 +182,7 @@ async def daily_digest(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
                        i18n.t(lang, "window.subject_norm", number=window.id,
                               norm=i18n.t(lang, f"norm.{window.norm.value}")))
             line = i18n.t(lang, "deadlines.line", number=window.id, subject=subject,
-                          code=case.code, state=_window_state(lang, window, now))
+                          code=case.code, state=window_state(lang, window, now))
             if window.status is WindowStatus.LAPSED or window.due_at <= now:
                 overdue.append(line)
                 told = True
