@@ -130,7 +130,7 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
     """Pass on a signal: /signaal <zaak> <soort> [toelichting]."""
     me = req.me
     words = req.rest.split(None, 2)
-    my_codes = list(dict.fromkeys(case.code for case, _ in await req.uow.cases.cases_of(me.id)))
+    my_codes = await my_case_codes(req)
     if words and cases.normalise_case_code(words[0]) is not None:
         case_code, words = words[0], words[1:]
     elif len(my_codes) == 1:
@@ -229,16 +229,25 @@ async def cmd_cases(req: Request, args: list[str]) -> None:
     req.reply(await queries.list_cases(req.me, req.uow, req.ctx))
 
 
+async def my_case_codes(req: Request) -> list[str]:
+    """The codes of the cases I hold a role in, oldest first."""
+    return list(dict.fromkeys(c.code for c, _ in await req.uow.cases.cases_of(req.me.id)))
+
+
+async def one_case(req: Request, args: list[str], usage_key: str) -> str:
+    """The case a command is about: the one named, or my only case."""
+    if args:
+        return args[0]
+    codes = await my_case_codes(req)
+    if len(codes) == 1:
+        return codes[0]
+    raise UsageError(usage=req.t(usage_key))
+
+
 async def cmd_status(req: Request, args: list[str]) -> None:
     """Where a case stands, as my role may see it."""
-    me = req.me
-    if not args:
-        codes = list(dict.fromkeys(c.code for c, _ in await req.uow.cases.cases_of(me.id)))
-        if len(codes) == 1:
-            args = codes
-        else:
-            raise UsageError(usage=req.t("usage.status"))
-    req.reply(await queries.case_status(me, args[0], req.uow, req.ctx))
+    code = await one_case(req, args, "usage.status")
+    req.reply(await queries.case_status(req.me, code, req.uow, req.ctx))
 
 
 async def cmd_language(req: Request, args: list[str]) -> None:

@@ -22,7 +22,7 @@ from bot.domain.model import (
 from bot.services import signals, summaries
 from bot.services.exports import chunks
 from bot.services.signals import case_of_member
-from handlers.commands import NotANumber, Request, UsageError, readers_text
+from handlers.commands import NotANumber, Request, UsageError, one_case, readers_text
 from schedules.quiet import parse_hours
 
 CONVERSATION_TTL = timedelta(hours=24)
@@ -260,30 +260,21 @@ async def cmd_cancel(req: Request, args: list[str]) -> None:
 
 async def cmd_summary(req: Request, args: list[str]) -> None:
     """A summary of a case for my role: /samenvatting <zaak>."""
-    code = await _one_case(req, args, "help.summary")
+    code = await one_case(req, args, "help.summary")
     req.reply(await summaries.case_summary(req.uow, req.ctx, req.me, code))
 
 
 async def cmd_dossier(req: Request, args: list[str]) -> None:
     """The case's timeline as my role may read it: /dossier <zaak>."""
-    code = await _one_case(req, args, "help.dossier")
+    code = await one_case(req, args, "help.dossier")
     for part in chunks(await summaries.dossier(req.uow, req.ctx, req.me, code)):
         req.reply(part)
 
 
 async def cmd_meeting(req: Request, args: list[str]) -> None:
     """A facts-level overview for a multi-party case meeting: /overleg <zaak>."""
-    code = await _one_case(req, args, "help.meeting")
+    code = await one_case(req, args, "help.meeting")
     req.reply(await summaries.meeting_summary(req.uow, req.ctx, req.me, code))
-
-
-async def _one_case(req: Request, args: list[str], usage_key: str) -> str:
-    if args:
-        return args[0]
-    codes = list(dict.fromkeys(c.code for c, _ in await req.uow.cases.cases_of(req.me.id)))
-    if len(codes) == 1:
-        return codes[0]
-    raise UsageError(usage=req.t(usage_key))
 
 
 async def cmd_digest(req: Request, args: list[str]) -> None:
