@@ -45,6 +45,18 @@ class Incoming:
     #: the network's id of this update, when it may deliver it again (Telegram's update_id,
     #: Matrix's event id): the bot handles each one once, also across a restart
     update_key: str | None = None
+    #: a pick among the choices of the bot's message ``choice_message_id`` (or, where the
+    #: transport knows it, of the outbox row ``choice_outbox_id``): the 0-based index of the
+    #: choice. The core resolves it through the choices stored with that message, so a button,
+    #: a typed number or a reaction works the same, also after a restart; a transport keeps
+    #: no map of its own
+    choice_index: int | None = None
+    choice_outbox_id: int | None = None
+    #: what happened: ``message`` (text, a command or a choice), or a change of a group's
+    #: members that the network reports: ``member_joined`` / ``member_left`` (``member_id``
+    #: names who; the policy needs a group's true audience)
+    event: str = "message"
+    member_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +72,26 @@ class Outgoing:
     reply_to: str | None = None
     #: how to name the recipient where the transport shows it (the console); never logged
     recipient_label: str = ""
+    #: the outbox row this message is: a ready-made idempotency key (Matrix's transaction id)
+    #: and the handle by which a choice on it comes back (``Incoming.choice_outbox_id``)
+    outbox_id: int | None = None
+    #: urgent messages (reminders, lapse notices, escalations) go before bulk (digests) when
+    #: the network's overall limit is the bottleneck
+    urgent: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who is in a group chat, as far as the transport can tell: the policy sends a group
+    no more than every member may see, and treats anyone unaccounted for as a stranger."""
+
+    #: sender ids of the members the transport can name (Matrix lists them; Telegram only
+    #: those it has seen join or write)
+    member_ids: frozenset[str]
+    #: how many members the network says there are, the bot itself not counted; ``None``
+    #: when unknown (then nobody may be assumed absent)
+    total: int | None
 
 
 class DeliveryError(Exception):
