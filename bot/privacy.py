@@ -1,7 +1,7 @@
 """Need to know: which role may see which class of information about a case.
 
 One declarative table decides (roles × information classes → shown, redacted or hidden), with
-DESIGN.md's roles table as the default; a deployment may tighten it, never loosen it. No other
+the table in docs/PRIVACY.md as the default; a deployment may tighten it, never loosen it. No other
 code decides who sees what: renderings ask :class:`Policy`.
 
 - *shown*: the role sees it.
@@ -15,7 +15,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.domain.model import CARE_TEAM, TENANT_REPORTS, Role, Signal, SignalKind
+from bot.domain.model import CARE_TEAM, TENANT_REPORTS, Role, Signal, SignalKind, Window
 
 
 class Info(enum.StrEnum):
@@ -44,7 +44,7 @@ class Visibility(enum.IntEnum):
 
 S, R, H = Visibility.SHOWN, Visibility.REDACTED, Visibility.HIDDEN
 
-#: DESIGN.md's table. Columns: facts, free text, care, finance, police, complaint,
+#: the table of docs/PRIVACY.md. Columns: facts, free text, care, finance, police, complaint,
 #: complainant, tenant report, tenant identity.
 _COLUMNS = (Info.FACTS, Info.FREE_TEXT, Info.CARE, Info.FINANCE, Info.POLICE, Info.COMPLAINT,
             Info.COMPLAINANT, Info.TENANT_REPORT, Info.TENANT_IDENTITY)
@@ -78,6 +78,15 @@ DETAIL_CLASS: dict[SignalKind, Info] = {
     SignalKind.UNJUST_COMPLAINT: Info.TENANT_REPORT,
     SignalKind.OTHER: Info.FACTS,
 }
+#: every piece of free text, and the class it belongs to (docs/PRIVACY.md): a text goes only
+#: where its class may go, and its poster sees who will read it before it goes
+FIELD_CLASSES: dict[str, str] = {
+    "signal.note": "the signal's detail class (DETAIL_CLASS), and free text",
+    "signal.complainant": "complainant",
+    "window.reason": "the window's subject: its signal's detail class, or free text",
+    "report.answer": "tenant_report (the tenant's guided answers become its note)",
+}
+
 #: kinds whose very existence is of a class beyond the facts
 EXISTENCE_CLASS: dict[SignalKind, Info] = {
     SignalKind.CARE_CONCERN: Info.CARE,
@@ -172,6 +181,10 @@ class Policy:
         return self.may_see_signal(roles, person_id, signal) and self.best(
             [r for r in roles if r is not Role.TENANT], Info.COMPLAINANT) is Visibility.SHOWN
 
+    def is_complaint(self, kind: SignalKind) -> bool:
+        """A nuisance complaint: what the team may release to the tenant once discussed."""
+        return DETAIL_CLASS[kind] is Info.COMPLAINT
+
     def allowed_audience(self, kind: SignalKind) -> tuple[Role, ...]:
         """The roles a poster may choose to let read a note of this kind."""
         detail = DETAIL_CLASS[kind]
@@ -180,8 +193,81 @@ class Policy:
                      and self.sees(r, detail) is Visibility.SHOWN)
 
     def sees_names(self, roles: Iterable[Role]) -> bool:
-        """Whether names of the case's people may be shown (otherwise roles only)."""
+        """Whether names of the case's people may be shown (otherwise roles only): the
+        mediator, who may not know who the tenant is, never reads professionals' names
+        either (they would name the tenant's team)."""
         return self.best(roles, Info.TENANT_IDENTITY) is Visibility.SHOWN
+
+    # --- windows and their reasons ----------------------------------------------------------
+    def may_know_window(self, roles: Iterable[Role], person_id: int | None,
+                        window: Window, signal: Signal | None) -> bool:
+        """A window about a signal: whoever may see the signal. A window of a norm: the care
+        team, and the roles it names as responsible or waiting."""
+        roles = list(roles)
+        if signal is not None:
+            return self.may_see_signal(roles, person_id, signal)
+        if person_id is not None and window.waiting_person_id == person_id:
+            return True
+        return any(r in CARE_TEAM or r in window.responsible for r in roles)
+
+    def reason_class(self, signal: Signal | None) -> Info:
+        """A pause or extension reason is free text about the window's subject: of the
+        signal's detail class, or plain free text for a window of a norm."""
+        return DETAIL_CLASS[signal.kind] if signal is not None else Info.FREE_TEXT
+
+    def may_read_reason(self, roles: Iterable[Role], signal: Signal | None) -> bool:
+        """Free text of the reason's class, by the table (``FIELD_CLASSES``)."""
+        roles = [r for r in roles if r is not Role.TENANT]
+        detail = self.reason_class(signal)
+        return any(self.sees(r, Info.FREE_TEXT) is Visibility.SHOWN
+                   and self.sees(r, detail) is Visibility.SHOWN for r in roles)
+
+    def reads_reason_at_once(self, roles: Iterable[Role], signal: Signal | None) -> bool:
+        """The care team reads the reasons of its own windows on the timeline, as it reads the
+        whole case; anyone else only once the poster, having seen who, lets it go."""
+        return any(r in CARE_TEAM for r in roles) and self.may_read_reason(roles, signal)
+
+    # --- stand-ins ------------------------------------------------------------------------
+    def may_stand_in(self, absent_roles: Iterable[Role], backup_roles: Iterable[Role]) -> bool:
+        """A backup receives an absent person's nudges in a case only if their own roles in
+        THAT case let them see at least everything the absent person's roles there do."""
+        absent, backup = list(absent_roles), list(backup_roles)
+        if not backup:
+            return False
+        return all(self.best(backup, info) >= self.best(absent, info) for info in Info)
+
+    # --- shared chats ---------------------------------------------------------------------
+    def chat_audience(self, member_roles: Iterable[Iterable[Role]], unaccounted: bool
+                      ) -> ChatAudience:
+        """What a shared case chat may be sent: its audience is every role of every member
+        the transport can account for. A member without a role in the case, or anyone the
+        bot cannot account for (``unaccounted``), is a stranger: then the chat hears no more
+        than that there is news."""
+        roles: set[Role] = set()
+        stranger = unaccounted
+        for held in member_roles:
+            found = list(held)
+            if not found:
+                stranger = True
+            roles.update(found)
+        return ChatAudience(roles=tuple(r for r in Role if r in roles), stranger=stranger)
+
+    def chat_may_see_signal(self, audience: ChatAudience, signal: Signal) -> bool:
+        """Every role in the chat may know the signal exists (and nobody is a stranger)."""
+        return not audience.stranger and bool(audience.roles) and all(
+            self.may_see_signal([r], None, signal) for r in audience.roles)
+
+    def chat_sees_names(self, audience: ChatAudience) -> bool:
+        return not audience.stranger and all(self.sees_names([r]) for r in audience.roles)
+
+
+@dataclass(frozen=True)
+class ChatAudience:
+    """Who a shared chat reaches, as the policy reads it."""
+
+    roles: tuple[Role, ...]
+    #: someone in it holds no role in the case, or is not accounted for
+    stranger: bool
 
 
 def default_audience(poster_role: Role) -> frozenset[Role]:
@@ -192,4 +278,5 @@ def default_audience(poster_role: Role) -> frozenset[Role]:
 DEFAULT = Policy()
 
 
-__all__ = ["DEFAULT", "TENANT_REPORTS", "Info", "Policy", "Visibility", "default_audience"]
+__all__ = ["DEFAULT", "TENANT_REPORTS", "ChatAudience", "Info", "Policy", "Visibility",
+           "default_audience"]

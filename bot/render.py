@@ -22,6 +22,12 @@ class Viewer:
     lang: str = "nl"
 
 
+def person(lang: str, role: Role, name: str | None) -> str:
+    """'begeleider (Bram)', or the role alone where the reader may not see names (the policy's
+    ``sees_names``)."""
+    return f"{i18n.role_name(lang, role)} ({name})" if name else i18n.role_name(lang, role)
+
+
 def poster_label(policy: Policy, viewer: Viewer, signal: Signal, poster_name: str) -> str:
     """'verhuurder (Lotte)', or just the role where names are not the viewer's to see."""
     role = i18n.role_name(viewer.lang, signal.poster_role)

@@ -13,10 +13,11 @@ from bot import i18n
 from bot.domain import errors
 from bot.domain.commands import (
     AcknowledgeSignal,
+    ChooseLanguage,
     CreateCase,
+    EnrolPerson,
     InviteToRole,
     PostSignal,
-    RedeemInvitation,
 )
 from bot.domain.model import (
     CARE_TEAM,
@@ -28,7 +29,7 @@ from bot.domain.model import (
 )
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
-from bot.services import cases, queries, signals
+from bot.services import cases, people, queries, signals
 from bot.services.context import ServiceContext
 from bot.transports.base import Incoming
 
@@ -43,10 +44,6 @@ class CoordinatorOnly(errors.NotAllowed):
 
 class NotANumber(errors.DomainError):
     key = "error.not_a_number"
-
-
-class UnknownLanguage(errors.DomainError):
-    key = "error.unknown_language"
 
 
 @dataclass
@@ -82,16 +79,13 @@ async def cmd_start(req: Request, args: list[str]) -> None:
             raise errors.NotInvited()
         req.reply(req.t("start.known"))
         return
-    if req.person is None:
-        # a person is stored only once they hold an invitation that works
-        if not cases.INVITE_CODE.match(cases.normalise_invite_code(args[0])):
-            raise errors.InvalidInvitation()
-        req.person = await req.uow.persons.add(
-            display_name=req.incoming.sender_name.strip()[:200] or "?", language=req.lang,
-            transport=req.incoming.transport, address=req.incoming.sender_id,
-            now=req.ctx.clock.now())
-    joined = await cases.redeem(RedeemInvitation(person_id=req.me.id, code=args[0]),
-                                req.uow, req.ctx)
+    enrolled = await people.enrol(
+        EnrolPerson(transport=req.incoming.transport, address=req.incoming.sender_id,
+                    display_name=req.incoming.sender_name, language=req.lang,
+                    code="".join(args)), req.uow, req.ctx)
+    req.person = enrolled.person
+    joined = enrolled.joined
+    assert joined is not None  # noqa: S101
     role = i18n.role_name(req.lang, joined.role)
     key = "invite.already_member" if joined.already else "invite.welcome"
     req.reply(req.t(key, role=role, code=joined.case_code))
@@ -142,6 +136,11 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
         req.reply(req.t("signal.choose_case"),
                   [(code, f"/signaal {code}") for code in my_codes])
         return
+    elif parse_signal_kind(words[0]) is not None:
+        # a kind without its case, by someone in several cases: which case?
+        req.reply(req.t("signal.choose_case"),
+                  [(code, f"/signaal {code} {req.rest}") for code in my_codes])
+        return
     else:
         raise errors.UnknownCase(code=words[0])
     case, roles = await signals.case_of_member(req.uow, me.id, case_code)
@@ -168,7 +167,7 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
     due = posted.window.due_at
     facts = {"number": posted.signal.id, "kind": i18n.kind_name(req.lang, kind),
              "code": case.code, "due": i18n.when(req.lang, due)}
-    if posted.addressees:
+    if posted.addressee_role is not None:
         req.reply(req.t("signal.posted", addressees=_addressees(req.lang, posted),
                         left=i18n.time_left(req.lang, due, now), **facts))
     else:
@@ -193,7 +192,8 @@ def note_preview(req: Request, number: int, readers: list[tuple[Role, str]]) -> 
 def readers_text(lang: str, readers: list[tuple[Role, str]]) -> str:
     if not readers:
         return i18n.t(lang, "note.nobody")
-    return ", ".join(f"{i18n.role_name(lang, role)} ({name})" for role, name in readers)
+    return ", ".join(f"{i18n.role_name(lang, role)} ({name})" if name
+                     else i18n.role_name(lang, role) for role, name in readers)
 
 
 #: "… klager: buurvrouw nr. 12" at the end of a note names the complainant (landlord only)
@@ -203,7 +203,7 @@ COMPLAINANT = re.compile(r"(?i)\b(" + "|".join(COMPLAINT_WORDS) + r")\s*:\s*(.+)
 
 def _addressees(lang: str, posted: signals.SignalPosted) -> str:
     role = i18n.role_name(lang, posted.addressee_role or posted.window.responsible[0])
-    return f"{role} ({', '.join(posted.addressees)})"
+    return f"{role} ({', '.join(posted.addressees)})" if posted.addressees else role
 
 
 async def cmd_ack(req: Request, args: list[str]) -> None:
@@ -252,11 +252,10 @@ async def cmd_status(req: Request, args: list[str]) -> None:
 
 async def cmd_language(req: Request, args: list[str]) -> None:
     """Choose my language."""
-    me = req.me
-    if not args or args[0].lower() not in i18n.LANGUAGES:
-        raise UnknownLanguage()
-    me.language = args[0].lower()
-    req.lang = me.language
+    if not args:
+        raise people.UnknownLanguage()
+    req.lang = await people.choose_language(ChooseLanguage(req.me.id, args[0]), req.uow,
+                                            req.ctx)
     req.reply(req.t("language.set"))
 
 
@@ -283,7 +282,8 @@ async def cmd_help(req: Request, args: list[str]) -> None:
     if Role.TENANT in roles:
         lines.append(req.t("help.report"))
     if any(r in CARE_TEAM for r in roles):
-        lines += [req.t("help.window"), req.t("help.pause"), req.t("help.away"),
+        lines += [req.t("help.window"), req.t("help.pause"), req.t("help.reason"),
+                  req.t("help.away"),
                   req.t("help.release"), req.t("help.digest")]
     if roles:
         lines.append(req.t("help.quiet"))

@@ -12,13 +12,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot import i18n, notify
+from bot import i18n
 from bot.domain import errors
-from bot.domain.model import Role, SignalKind, WindowStatus
+from bot.domain.commands import NoteChatMembers
+from bot.domain.model import Norm, Role, SignalKind, WindowStatus
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
+from bot.services import chats, inbox
 from bot.services.context import ServiceContext
-from bot.transports.base import Incoming
+from bot.transports.base import Audience, Incoming
 from handlers import clocks, commands, groups, needtoknow, privacy
 from handlers.commands import Request
 
@@ -43,6 +45,7 @@ COMMANDS: dict[str, Handler] = {
     "pauzeer": clocks.cmd_pause, "pause": clocks.cmd_pause,
     "hervat": clocks.cmd_resume, "resume": clocks.cmd_resume,
     "verleng": clocks.cmd_extend, "extend": clocks.cmd_extend,
+    "reden": clocks.cmd_reason, "reason": clocks.cmd_reason,
     "afwezig": clocks.cmd_away, "away": clocks.cmd_away,
     "terug": clocks.cmd_back, "back": clocks.cmd_back,
     "stil": clocks.cmd_quiet, "quiet": clocks.cmd_quiet,
@@ -99,6 +102,8 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
     for key, value in args.items():
         if isinstance(value, Role):
             out[key] = i18n.role_name(lang, value)
+        elif isinstance(value, Norm):
+            out[key] = f"{value.value} ({i18n.t(lang, f'norm.{value.value}')})"
         elif isinstance(value, SignalKind):
             out[key] = i18n.kind_name(lang, value)
         elif isinstance(value, WindowStatus):
@@ -109,45 +114,55 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
             out[key] = ", ".join(
                 f"{v.value} ({i18n.role_name(lang, v)})" if isinstance(v, Role)
                 else f"{v.value} ({i18n.kind_name(lang, v)})" if isinstance(v, SignalKind)
+                else f"{v.value} ({i18n.t(lang, f'norm.{v.value}')})" if isinstance(v, Norm)
                 else str(v) for v in value)
         else:
             out[key] = "?" if value is None else str(value)
     return out
 
 
+#: asks a transport who is in a group: ``(transport, chat id) → Audience`` (``None`` when the
+#: transport cannot tell)
+AudienceLookup = Callable[[str, str], Awaitable[Audience | None]]
+
+#: group commands after which the bot counts the group's members again
+COUNTING_COMMANDS = frozenset({"koppel", "link"})
+
+
 class Dispatcher:
     def __init__(self, new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, *,
                  coordinators: set[tuple[str, str]], default_language: str = "nl",
-                 on_committed: Callable[[UnitOfWork], None] | None = None) -> None:
+                 on_committed: Callable[[UnitOfWork], None] | None = None,
+                 audience: AudienceLookup | None = None) -> None:
         self._new_uow = new_uow
         self._ctx = ctx
         self._coordinators = coordinators
         self._default_language = default_language
         self._on_committed = on_committed or (lambda _uow: None)
+        self._audience = audience
 
     async def handle(self, incoming: Incoming) -> None:
+        if incoming.event != "message":
+            await self._membership(incoming)
+            return
         lang = i18n.language_of(incoming.language_hint, self._default_language)
         person_id: int | None = None
         try:
             async with self._new_uow() as uow:
-                if incoming.update_key is not None:
-                    if await uow.updates.seen(incoming.transport, incoming.update_key):
-                        log.info("update from %s seen before; skipped", incoming.transport)
-                        return
-                    uow.updates.record(incoming.transport, incoming.update_key,
-                                       self._ctx.clock.now())
-                person = await uow.persons.by_identity(incoming.transport, incoming.sender_id)
-                if person is None and (incoming.transport, incoming.sender_id) in \
-                        self._coordinators:
-                    person = await uow.persons.add(
-                        display_name=incoming.sender_name.strip()[:200] or "?", language=lang,
-                        transport=incoming.transport, address=incoming.sender_id,
-                        now=self._ctx.clock.now(), is_coordinator=True)
+                sender = await inbox.admit(
+                    uow, self._ctx, transport=incoming.transport, address=incoming.sender_id,
+                    name=incoming.sender_name, language=lang, update_key=incoming.update_key,
+                    coordinator=(incoming.transport, incoming.sender_id) in self._coordinators)
+                if sender.seen:
+                    log.info("update from %s seen before; skipped", incoming.transport)
+                    return
+                person = sender.person
                 if person is not None:
                     lang, person_id = person.language, person.id
                 parsed = parse_command(incoming.text)
                 if incoming.is_group and person is not None:
-                    await self._note_member(uow, incoming, person.id)
+                    await inbox.note_writer(uow, self._ctx, incoming.transport,
+                                            incoming.chat_id, incoming.sender_id)
                 if incoming.is_group and (parsed is None or parsed[0] not in GROUP_COMMANDS):
                     await uow.commit()  # silent in groups; who writes there is remembered
                     return
@@ -171,9 +186,11 @@ class Dispatcher:
                 for text, choices in req.replies:
                     await self._answer(uow, incoming, text, choices, person_id)
                 if picker is not None:
-                    await self._close_picker(uow, picker, incoming, req.lang)
+                    await inbox.close_picker(uow, self._ctx, picker, incoming.text, req.lang)
                 await uow.commit()
             self._on_committed(uow)
+            if incoming.is_group and parsed is not None and parsed[0] in COUNTING_COMMANDS:
+                await self._count(incoming)
         except errors.DomainError as error:
             if incoming.is_group:
                 await self._stay_silent(incoming)
@@ -185,39 +202,60 @@ class Dispatcher:
             log.exception("handling a message from %s failed", incoming.transport)
             await self._answer_alone(incoming, i18n.t(lang, "error.internal"), person_id)
 
-    async def _note_member(self, uow: UnitOfWork, incoming: Incoming, person_id: int) -> None:
-        """Remember who writes in a shared case chat: their roles bound what it shows."""
-        chat = await uow.case_chats.of_chat(incoming.transport, incoming.chat_id)
-        if chat is not None:
-            await uow.case_chats.seen(chat.id, person_id, self._ctx.clock.now())
+    async def _membership(self, incoming: Incoming) -> None:
+        """A group's members changed (the network said so): note who, and count again."""
+        member = (incoming.member_id,) if incoming.member_id else ()
+        joined = member if incoming.event == "member_joined" else ()
+        left = member if incoming.event == "member_left" else ()
+        await self._count(incoming, joined=joined, left=left)
+
+    async def _count(self, incoming: Incoming, *, joined: tuple[str, ...] = (),
+                     left: tuple[str, ...] = ()) -> None:
+        """Ask the transport who is in the group, and store it with the shared chat."""
+        audience = None
+        if self._audience is not None:
+            try:
+                audience = await self._audience(incoming.transport, incoming.chat_id)
+            except Exception:
+                # unknown then: the stored count stays, and a chat never counted holds a
+                # stranger
+                log.warning("could not count the members of a group on %s",
+                            incoming.transport)
+        command = NoteChatMembers(
+            transport=incoming.transport, address=incoming.chat_id, joined=joined, left=left,
+            listed=tuple(sorted(audience.member_ids))
+            if audience is not None and audience.member_ids else None,
+            total=audience.total if audience is not None else None,
+            counted=audience is not None)
+        try:
+            async with self._new_uow() as uow:
+                if incoming.update_key is not None and await uow.updates.seen(
+                        incoming.transport, incoming.update_key):
+                    return
+                await inbox.record_update(uow, self._ctx, incoming.transport,
+                                          incoming.update_key)
+                await chats.note_members(command, uow, self._ctx)
+                await uow.commit()
+        except Exception:
+            log.exception("could not record a change of members on %s", incoming.transport)
 
     async def _answer(self, uow: UnitOfWork, incoming: Incoming, text: str,
                       choices: list[tuple[str, str]], person_id: int | None) -> None:
-        await notify.to_chat(uow, incoming.transport, incoming.chat_id, text,
-                             self._ctx.clock.now(), person_id=person_id, choices=choices,
-                             reply_to=incoming.message_id if incoming.is_group else None)
+        await inbox.queue_reply(uow, self._ctx, transport=incoming.transport,
+                                chat_id=incoming.chat_id, text=text, choices=choices,
+                                person_id=person_id,
+                                reply_to=incoming.message_id if incoming.is_group else None)
 
     async def _open_picker(self, uow: UnitOfWork, incoming: Incoming) -> orm.OutboxRow | None:
         """The message with alternatives whose button was pressed; a pick among alternatives
         is final, so a second press on it (a double tap, a stale screen) is refused."""
         if not incoming.is_choice or incoming.choice_message_id is None:
             return None
-        row = await uow.outbox.sent_as(incoming.transport, incoming.chat_id,
-                                       incoming.choice_message_id)
-        if row is None or len(row.choices) < 2:
-            return None  # a single button (as /ok) is the service's to close
-        if await uow.outbox.edited(row.id):
+        row = await inbox.picked_message(uow, incoming.transport, incoming.chat_id,
+                                         incoming.choice_message_id)
+        if row is not None and await inbox.already_picked(uow, row):
             raise ChoiceMade()
         return row
-
-    async def _close_picker(self, uow: UnitOfWork, row: orm.OutboxRow, incoming: Incoming,
-                            lang: str) -> None:
-        """Edit the message: its buttons go, the pick is shown."""
-        label = next((c[0] for c in row.choices if c[1] == incoming.text), incoming.text)
-        await uow.outbox.add(transport=row.transport, address=row.address,
-                             person_id=row.person_id, case_id=row.case_id,
-                             text=row.text + i18n.t(lang, "choice.picked", label=label),
-                             now=self._ctx.clock.now(), edit_of=row.id)
 
     async def _stay_silent(self, incoming: Incoming) -> None:
         """A refusal in a group: no answer; only remember the update as handled."""
@@ -225,8 +263,8 @@ class Dispatcher:
             return
         try:
             async with self._new_uow() as uow:
-                uow.updates.record(incoming.transport, incoming.update_key,
-                                   self._ctx.clock.now())
+                await inbox.record_update(uow, self._ctx, incoming.transport,
+                                          incoming.update_key)
                 await uow.commit()
         except Exception:
             log.exception("could not record an update from %s", incoming.transport)
@@ -236,11 +274,8 @@ class Dispatcher:
         """Answer in a fresh transaction: whatever the failed attempt wrote is gone."""
         try:
             async with self._new_uow() as uow:
-                if person_id is not None and await uow.persons.get(person_id) is None:
-                    person_id = None
-                if incoming.update_key is not None:
-                    uow.updates.record(incoming.transport, incoming.update_key,
-                                       self._ctx.clock.now())
+                await inbox.record_update(uow, self._ctx, incoming.transport,
+                                          incoming.update_key)
                 await self._answer(uow, incoming, text, [], person_id)
                 await uow.commit()
             self._on_committed(uow)

@@ -9,10 +9,8 @@ every refusal in a group). The confirmation names the case code and nothing of i
 from __future__ import annotations
 
 from bot.domain import errors
-from bot.domain.events import Event
-from bot.domain.model import CARE_TEAM, Role
-from bot.persistence import orm
-from bot.services.cases import normalise_case_code
+from bot.domain.commands import LinkChat, UnlinkChat
+from bot.services import chats
 from handlers.commands import Request, UsageError
 
 
@@ -20,60 +18,22 @@ class GroupOnly(errors.DomainError):
     key = "error.group_only"
 
 
-async def _care_role(req: Request, case: orm.Case) -> tuple[bool, Role | None]:
-    """Whether I may link chats of this case, and my care-team role in it (if any)."""
-    roles = await req.uow.cases.roles_of(case.id, req.me.id)
-    care = next((r for r in roles if r in CARE_TEAM), None)
-    return req.me.is_coordinator or care is not None, care
-
-
 async def cmd_link(req: Request, args: list[str]) -> None:
     """Link this group to a case: /koppel <zaak>."""
     if not req.incoming.is_group:
         raise GroupOnly()
-    me = req.me
     if not args:
         raise UsageError(usage=req.t("usage.link"))
-    code = normalise_case_code(args[0])
-    case = await req.uow.cases.by_code(code) if code else None
-    allowed, role = await _care_role(req, case) if case else (False, None)
-    if case is None or not allowed:
-        raise errors.UnknownCase(code=args[0])
-    transport, address = req.incoming.transport, req.incoming.chat_id
-    now = req.ctx.clock.now()
-    existing = await req.uow.case_chats.of_chat(transport, address)
-    if existing is not None and existing.case_id != case.id:
-        # moving the chat to another case takes the right on that case too
-        other = await req.uow.cases.get(existing.case_id)
-        if other is not None:
-            may_move, other_role = await _care_role(req, other)
-            if not may_move:
-                raise errors.NotAllowed()
-            req.uow.timeline.record(case_id=other.id, at=now, event=Event.CHAT_UNLINKED,
-                                    actor_id=me.id, actor_role=other_role,
-                                    transport=transport)
-    if existing is None or existing.case_id != case.id:
-        await req.uow.case_chats.link(case.id, transport, address, me.id, now)
-        req.uow.timeline.record(case_id=case.id, at=now, event=Event.CHAT_LINKED,
-                                actor_id=me.id, actor_role=role, transport=transport)
-    req.reply(req.t("chat.linked", code=case.code))
+    linked = await chats.link_chat(
+        LinkChat(req.me.id, req.incoming.transport, req.incoming.chat_id, "".join(args)),
+        req.uow, req.ctx)
+    req.reply(req.t("chat.linked", code=linked.case_code))
 
 
 async def cmd_unlink(req: Request, args: list[str]) -> None:
     """Unlink this group from its case: /ontkoppel."""
     if not req.incoming.is_group:
         raise GroupOnly()
-    me = req.me
-    chat = await req.uow.case_chats.of_chat(req.incoming.transport, req.incoming.chat_id)
-    case = await req.uow.cases.get(chat.case_id) if chat else None
-    if chat is None or case is None:
-        raise errors.NotAllowed()
-    allowed, role = await _care_role(req, case)
-    if not allowed:
-        raise errors.NotAllowed()
-    await req.uow.case_chats.unlink(chat)
-    req.uow.timeline.record(case_id=case.id, at=req.ctx.clock.now(), event=Event.CHAT_UNLINKED,
-                            actor_id=me.id, actor_role=role,
-                            transport=req.incoming.transport)
-    req.reply(req.t("chat.unlinked", code=case.code))
-
+    code = await chats.unlink_chat(
+        UnlinkChat(req.me.id, req.incoming.transport, req.incoming.chat_id), req.uow, req.ctx)
+    req.reply(req.t("chat.unlinked", code=code))

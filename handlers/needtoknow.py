@@ -5,36 +5,28 @@ daily digest's time."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
-from bot import i18n, notify
+from bot import i18n
 from bot.domain import errors
-from bot.domain.commands import PostSignal
-from bot.domain.events import Event
-from bot.domain.model import (
-    CARE_TEAM,
-    TENANT_REPORTS,
-    Role,
-    SignalKind,
-    WindowStatus,
-    parse_role,
+from bot.domain.commands import (
+    ReleaseToTenant,
+    ResolveReport,
+    SendNote,
+    SetDigestTime,
+    WithholdNote,
 )
-from bot.services import signals, summaries
+from bot.domain.model import CARE_TEAM, Role, SignalKind, parse_role
+from bot.domain.quiet import parse_hours
+from bot.services import people, reports, signals, summaries
 from bot.services.exports import chunks
 from bot.services.signals import case_of_member
 from handlers.commands import NotANumber, Request, UsageError, one_case, readers_text
-from schedules.quiet import parse_hours
 
-CONVERSATION_TTL = timedelta(hours=24)
 ANSWER_LIMIT = 1000
 
 
 class BadTime(errors.DomainError):
     key = "error.bad_time"
-
-
-class NotAComplaint(errors.DomainError):
-    key = "error.not_a_complaint"
 
 
 def signal_number(req: Request, args: list[str], usage_key: str) -> int:
@@ -52,7 +44,7 @@ async def cmd_note(req: Request, args: list[str]) -> None:
     number = signal_number(req, args, "usage.note")
     choice = [a.lower() for a in args[1:]] or ["verstuur"]
     if choice[0] in ("niet", "no", "nee", "withhold"):
-        await signals.withhold_note(req.uow, req.ctx, me.id, number)
+        await signals.withhold_note(WithholdNote(me.id, number), req.uow, req.ctx)
         req.reply(req.t("note.withheld", number=number))
         return
     audience: frozenset[Role] | None
@@ -65,7 +57,8 @@ async def cmd_note(req: Request, args: list[str]) -> None:
         if any(r is None for r in parsed):
             raise errors.UnknownRole(given=" ".join(choice), choices=tuple(Role))
         audience = frozenset(r for r in parsed if r is not None) | CARE_TEAM
-    sent, readers = await signals.send_note(req.uow, req.ctx, me.id, number, audience)
+    sent, readers = await signals.send_note(SendNote(me.id, number, audience), req.uow,
+                                            req.ctx)
     req.reply(req.t("note.sent", number=sent.id, readers=readers_text(req.lang, readers)))
 
 
@@ -76,56 +69,18 @@ async def cmd_view(req: Request, args: list[str]) -> None:
     req.reply(await summaries.view_signal(req.uow, req.ctx, me, number))
 
 
-async def _complaint_for_team(req: Request, number: int) -> tuple[int, Role]:
-    signal = await req.uow.signals.get(number)
-    roles = await req.uow.cases.roles_of(signal.case_id, req.me.id) if signal else []
-    care = next((r for r in roles if r in CARE_TEAM), None)
-    if signal is None or care is None:
-        raise errors.UnknownSignal(number=number)
-    if signal.kind in TENANT_REPORTS:
-        raise NotAComplaint(number=number)
-    return signal.case_id, care
-
-
 async def cmd_release(req: Request, args: list[str]) -> None:
     """The team discussed a complaint with the tenant; the tenant may now see its facts."""
     number = signal_number(req, args, "usage.release")
-    case_id, role = await _complaint_for_team(req, number)
-    now = req.ctx.clock.now()
-    await req.uow.signals.update(number, released_to_tenant=True)
-    req.uow.timeline.record(case_id=case_id, at=now, event=Event.RELEASED_TO_TENANT,
-                            actor_id=req.me.id, actor_role=role, signal_id=number)
+    await signals.release_to_tenant(ReleaseToTenant(req.me.id, number), req.uow, req.ctx)
     req.reply(req.t("release.done", number=number))
-    case = await req.uow.cases.get(case_id)
-    code = case.code if case else "?"
-    for tenant in await req.uow.cases.members(case_id, (Role.TENANT,)):
-        await notify.to_person(req.uow, tenant.person_id,
-                               lambda lang: i18n.t(lang, "release.notice", code=code), now,
-                               case_id=case_id)
 
 
 async def cmd_resolve(req: Request, args: list[str]) -> None:
     """A tenant's report is resolved: /afgehandeld <nr>; the tenant hears it neutrally."""
     number = signal_number(req, args, "usage.resolve")
-    signal = await req.uow.signals.get(number)
-    roles = await req.uow.cases.roles_of(signal.case_id, req.me.id) if signal else []
-    role = next((r for r in roles if r in CARE_TEAM or r is Role.LANDLORD), None)
-    if signal is None or role is None or signal.kind not in TENANT_REPORTS or \
-            not req.ctx.privacy.may_see_signal(roles, req.me.id, signal):
-        raise errors.UnknownSignal(number=number)
-    now = req.ctx.clock.now()
-    await req.uow.signals.update(number, report_status="done")
-    req.uow.timeline.record(case_id=signal.case_id, at=now, event=Event.REPORT_STATUS,
-                            actor_id=req.me.id, actor_role=role, signal_id=number,
-                            status="done")
-    for window in await req.uow.windows.for_signal(number):
-        await req.uow.windows.close(window.id, WindowStatus.MET, now)
-        req.uow.deadlines_changed = True
+    await signals.resolve_report(ResolveReport(req.me.id, number), req.uow, req.ctx)
     req.reply(req.t("report.resolved", number=number))
-    await notify.to_person(
-        req.uow, signal.posted_by,
-        lambda lang: i18n.t(lang, "report.update", code=signal.case_code, number=number),
-        now, case_id=signal.case_id)
 
 
 # --- the tenant's guided report -----------------------------------------------------------
@@ -146,29 +101,23 @@ async def cmd_report(req: Request, args: list[str]) -> None:
         if wanted is None:
             raise errors.UnknownCase(code=args[0])
         case = wanted
-    await _save(req, "kind", {"case": case.code})
+    await reports.save_step(req.uow, req.ctx, me.id, "kind", {"case": case.code})
     req.reply(req.t("report.choose_kind"),
               [(req.t(f"report.kind.{k.value}"), f"/melden_soort {k.value}")
                for k in REPORT_KINDS])
 
 
-async def _save(req: Request, step: str, data: dict[str, str]) -> None:
-    now = req.ctx.clock.now()
-    await req.uow.conversations.save(req.me.id, "tenant_report", step, json.dumps(data), now,
-                                     now + CONVERSATION_TTL)
-
-
 async def cmd_report_kind(req: Request, args: list[str]) -> None:
     """(a button of the report) the kind of report."""
-    state = await req.uow.conversations.get(req.me.id, req.ctx.clock.now())
-    if state is None or state.kind != "tenant_report" or not args:
+    state = await reports.current(req.uow, req.ctx, req.me.id)
+    if state is None or state.kind != reports.KIND or not args:
         raise errors.NotAllowed()
     data = json.loads(state.data)
     kind = SignalKind(args[0]) if args[0] in {k.value for k in REPORT_KINDS} else None
     if kind is None:
         raise errors.NotAllowed()
     data["kind"] = kind.value
-    await _save(req, "what", data)
+    await reports.save_step(req.uow, req.ctx, req.me.id, "what", data)
     req.reply(req.t("report.ask_what"))
 
 
@@ -177,8 +126,7 @@ async def answer(req: Request) -> bool:
     me = req.person
     if me is None:
         return False
-    now = req.ctx.clock.now()
-    state = await req.uow.conversations.get(me.id, now)
+    state = await reports.current(req.uow, req.ctx, me.id)
     if state is None:
         return False
     text = req.incoming.text.strip()
@@ -188,15 +136,15 @@ async def answer(req: Request) -> bool:
     data = json.loads(state.data)
     if state.step == "what":
         data["what"] = text
-        await _save(req, "when", data)
+        await reports.save_step(req.uow, req.ctx, me.id, "when", data)
         req.reply(req.t("report.ask_when"))
     elif state.step == "when":
         data["when"] = text
-        await _save(req, "where", data)
+        await reports.save_step(req.uow, req.ctx, me.id, "where", data)
         req.reply(req.t("report.ask_where"))
     elif state.step == "where":
         data["where"] = text
-        await _save(req, "confirm", data)
+        await reports.save_step(req.uow, req.ctx, me.id, "confirm", data)
         await _preview(req, data)
     else:
         return False
@@ -234,25 +182,20 @@ async def _readers(req: Request, case_id: int, audience: frozenset[Role]
 async def cmd_report_send(req: Request, args: list[str]) -> None:
     """(a button of the report) send it, to the default recipients or the coach only."""
     me = req.me
-    state = await req.uow.conversations.get(me.id, req.ctx.clock.now())
-    if state is None or state.kind != "tenant_report" or state.step != "confirm":
+    state = await reports.current(req.uow, req.ctx, me.id)
+    if state is None or state.kind != reports.KIND or state.step != "confirm":
         raise errors.NotAllowed()
     data = json.loads(state.data)
     kind = SignalKind(data["kind"])
     coach_only = bool(args) and args[0].lower() in ("begeleider", "coach")
-    audience = report_audience(req, kind, coach_only=coach_only)
-    text = i18n.t(req.lang, "report.text", what=data.get("what", ""),
-                  when=data.get("when", ""), where=data.get("where", ""))
-    posted = await signals.post_signal(
-        PostSignal(person_id=me.id, case_code=data["case"], kind=kind, note=text,
-                   audience=audience, note_confirmed=True, neutral=True), req.uow, req.ctx)
-    await req.uow.conversations.clear(me.id)
+    posted = await reports.send(req.uow, req.ctx, me.id, req.lang, data,
+                                report_audience(req, kind, coach_only=coach_only))
     req.reply(req.t("report.sent", number=posted.signal.id, code=posted.signal.case_code))
 
 
 async def cmd_cancel(req: Request, args: list[str]) -> None:
     """Stop a guided conversation: /annuleer."""
-    ended = await req.uow.conversations.clear(req.me.id)
+    ended = await reports.cancel(req.uow, req.ctx, req.me.id)
     req.reply(req.t("report.cancelled" if ended else "conversation.none"))
 
 
@@ -281,16 +224,18 @@ async def cmd_digest(req: Request, args: list[str]) -> None:
     """Show or set the time of my daily digest: /overzicht 07:45, /overzicht uit."""
     me = req.me
     if not args:
+        if not await people.gets_daily_digest(req.uow, me.id):
+            raise people.NoDailyDigest()
         at = me.digest_time or req.ctx.digests.daily_at.strftime("%H:%M")
         req.reply(req.t("digest.show", at=at) if at != "off" else req.t("digest.off"))
         return
     if args[0].lower() in ("uit", "off", "geen", "none"):
-        me.digest_time = "off"
+        await people.set_digest_time(SetDigestTime(me.id, None), req.uow, req.ctx)
         req.reply(req.t("digest.off"))
         return
     hours = parse_hours(f"{args[0]}-{args[0]}")
     if hours is None:
         raise BadTime()
-    me.digest_time = hours[0].strftime("%H:%M")
-    req.reply(req.t("digest.set", at=me.digest_time))
-
+    at = hours[0].strftime("%H:%M")
+    await people.set_digest_time(SetDigestTime(me.id, at), req.uow, req.ctx)
+    req.reply(req.t("digest.set", at=at))

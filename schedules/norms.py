@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from bot.config import ChainStepSettings, Settings, parse_offset
+from bot.domain.calendar import Span, WorkingCalendar
 from bot.domain.model import Norm
 from bot.domain.norms import SHAPES, NormShape, StepRole, Target
-from schedules.calendar import Span, WorkingCalendar
 
 
 @dataclass(frozen=True, slots=True)

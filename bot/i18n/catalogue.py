@@ -49,8 +49,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "As {role} you cannot pass on a signal '{kind}'. You can: {choices}.",
     },
     "error.unknown_signal": {
-        "nl": "Er is geen signaal #{number} dat jij kunt bevestigen. Je zaken zie je met /zaken.",
-        "en": "There is no signal #{number} that you can acknowledge. See your cases with /cases.",
+        "nl": "Er is geen signaal #{number} in jouw zaken. Je zaken zie je met /zaken.",
+        "en": "There is no signal #{number} in your cases. See your cases with /cases.",
     },
     "error.already_acknowledged": {
         "nl": "Signaal #{number} was al bevestigd door {who} ({when}).",

@@ -152,8 +152,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "or 1mo.",
     },
     "error.bad_moment": {
-        "nl": "'{given}' is geen datum of duur. Schrijf bijvoorbeeld 2026-12-01, 1-12 of 3d.",
-        "en": "'{given}' is not a date or length. Write e.g. 2026-12-01, 1-12 or 3d.",
+        "nl": "'{given}' is geen datum of duur vanaf morgen. Schrijf bijvoorbeeld {iso}, "
+        "{short} of 3d.",
+        "en": "'{given}' is not a date or length from tomorrow on. Write e.g. {iso}, {short} "
+        "or 3d.",
     },
     "error.bad_quiet_hours": {
         "nl": "Schrijf stille uren als 22:00-07:30, of /stil uit.",

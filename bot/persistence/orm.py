@@ -294,6 +294,10 @@ class CaseChat(Base):
     address: Mapped[str] = mapped_column(EncryptedAddress)
     linked_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime]
+    #: how many members the network counts (the bot not counted), when it last said; more
+    #: than the known members (``case_chat_members``) means a stranger is in it
+    member_total: Mapped[int | None] = mapped_column(Integer)
+    counted_at: Mapped[datetime | None]
 
 
 class ProcessedUpdate(Base):
@@ -342,7 +346,8 @@ class Conversation(Base):
 
 
 class CaseChatMember(Base):
-    """A person seen writing in a shared case chat: their roles decide what it may show."""
+    """A person known to be in a shared case chat (seen writing or joining, or listed by the
+    network): their roles decide what it may show."""
 
     __tablename__ = "case_chat_members"
     __table_args__ = (UniqueConstraint("case_chat_id", "person_id"),)

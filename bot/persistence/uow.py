@@ -503,11 +503,13 @@ class TimelineRepository:
 
     def record(self, *, case_id: int, at: datetime, event: str, actor_id: int | None = None,
                actor_role: Role | None = None, signal_id: int | None = None,
-               **data: str | int | bool | None) -> None:
-        self.session.add(orm.TimelineRow(
+               **data: str | int | bool | None) -> orm.TimelineRow:
+        row = orm.TimelineRow(
             case_id=case_id, at=at, event=event, actor_id=actor_id,
             actor_role=actor_role.value if actor_role else None, signal_id=signal_id,
-            data=dict(data)))
+            data=dict(data))
+        self.session.add(row)
+        return row
 
     async def record_many(self, events: list[dict[str, object]]) -> None:
         """Record many events in one statement (``case_id``, ``at``, ``event``, ``data``)."""
@@ -644,6 +646,22 @@ class CaseChatRepository:
                                                 seen_at=now))
         else:
             member.seen_at = now
+        await self.session.flush()
+
+    async def left(self, chat_id: int, person_id: int) -> None:
+        """The person left the chat (the network said so)."""
+        await self.session.execute(
+            delete(orm.CaseChatMember).where(orm.CaseChatMember.case_chat_id == chat_id,
+                                             orm.CaseChatMember.person_id == person_id))
+
+    async def replace_members(self, chat_id: int, person_ids: list[int], now: datetime
+                              ) -> None:
+        """The network listed the chat's members: exactly these known people are in it."""
+        await self.session.execute(
+            delete(orm.CaseChatMember).where(orm.CaseChatMember.case_chat_id == chat_id))
+        for person_id in dict.fromkeys(person_ids):
+            self.session.add(orm.CaseChatMember(case_chat_id=chat_id, person_id=person_id,
+                                                seen_at=now))
         await self.session.flush()
 
     async def members(self, chat_id: int) -> list[int]:

@@ -8,9 +8,17 @@ from datetime import datetime
 
 from bot import i18n, notify, render
 from bot.domain import errors
-from bot.domain.commands import AcknowledgeSignal, PostSignal
+from bot.domain.commands import (
+    AcknowledgeSignal,
+    PostSignal,
+    ReleaseToTenant,
+    ResolveReport,
+    SendNote,
+    WithholdNote,
+)
 from bot.domain.events import Event
 from bot.domain.model import (
+    CARE_TEAM,
     TENANT_REPORTS,
     Norm,
     Role,
@@ -23,9 +31,9 @@ from bot.domain.model import (
 )
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
-from bot.privacy import default_audience
+from bot.privacy import ChatAudience, default_audience
 from bot.render import Viewer
-from bot.services import patterns, windows
+from bot.services import access, patterns, windows
 from bot.services.cases import normalise_case_code
 from bot.services.context import ServiceContext
 
@@ -105,19 +113,27 @@ async def post_signal(cmd: PostSignal, uow: UnitOfWork, ctx: ServiceContext) -> 
     addressee_role, holders = await windows.holders(uow, case.id, routing.responsible,
                                                     exclude=cmd.person_id)
     names: list[str] = []
+    poster_sees_names = ctx.privacy.sees_names(roles)
     told: set[int] = {cmd.person_id}
     for person_id in holders:
         person = await uow.persons.get(person_id)
-        names.append(person.display_name if person else "?")
+        if poster_sees_names:
+            names.append(person.display_name if person else "?")
         told.add(person_id)
         await _announce(uow, ctx, signal, person_id, name, window.due_at,
                         addressee=True, neutral=cmd.neutral)
-    for informed_role in routing.informed:
-        for member in await uow.cases.members(case.id, (informed_role,)):
-            if member.person_id not in told:
-                told.add(member.person_id)
-                await _announce(uow, ctx, signal, member.person_id, name, window.due_at,
-                                addressee=False, neutral=cmd.neutral)
+    informed = [m.person_id for informed_role in routing.informed
+                for m in await uow.cases.members(case.id, (informed_role,))]
+    if cmd.neutral and note is not None:
+        # a guided report: everyone who may read it hears that it is there, as its
+        # poster was shown in the preview
+        informed += [reader for reader, _ in await _note_reader_ids(uow, ctx, signal,
+                                                                   audience)]
+    for person_id in informed:
+        if person_id not in told:
+            told.add(person_id)
+            await _announce(uow, ctx, signal, person_id, name, window.due_at,
+                            addressee=False, neutral=cmd.neutral)
     if not holders and case.created_by is not None:
         await notify.to_person(
             uow, case.created_by,
@@ -125,12 +141,13 @@ async def post_signal(cmd: PostSignal, uow: UnitOfWork, ctx: ServiceContext) -> 
                                 roles=i18n.role_list(lang, routing.responsible)),
             now)
     await to_shared_chats(uow, ctx, signal, name)
-    if cmd.kind not in TENANT_REPORTS:
+    if cmd.kind not in TENANT_REPORTS and role is not Role.TENANT:
         await patterns.check(uow, ctx, case.id)
+    readers = await note_readers(uow, ctx, signal, audience) if note is not None else []
+    if not poster_sees_names:
+        readers = [(r, "") for r, _ in readers]
     return SignalPosted(signal=signal, window=window, addressee_role=addressee_role,
-                        addressees=names,
-                        note_audience=await note_readers(uow, ctx, signal, audience)
-                        if note is not None else [])
+                        addressees=names, note_audience=readers)
 
 
 async def _announce(uow: UnitOfWork, ctx: ServiceContext, signal: Signal, person_id: int,
@@ -155,9 +172,8 @@ async def _announce(uow: UnitOfWork, ctx: ServiceContext, signal: Signal, person
                            if addressee else None)
 
 
-async def note_readers(uow: UnitOfWork, ctx: ServiceContext, signal: Signal,
-                       audience: frozenset[Role]) -> list[tuple[Role, str]]:
-    """Who in the case would read the note with this audience (without the poster)."""
+async def _note_reader_ids(uow: UnitOfWork, ctx: ServiceContext, signal: Signal,
+                           audience: frozenset[Role]) -> list[tuple[int, Role]]:
     chosen = replace(signal, audience=audience, note_status="sent")
     readers = []
     for member in await uow.cases.members(signal.case_id):
@@ -165,46 +181,68 @@ async def note_readers(uow: UnitOfWork, ctx: ServiceContext, signal: Signal,
             continue
         roles = await uow.cases.roles_of(signal.case_id, member.person_id)
         if ctx.privacy.may_read_note(roles, member.person_id, chosen):
-            person = await uow.persons.get(member.person_id)
-            readers.append((member.role, person.display_name if person else "?"))
+            readers.append((member.person_id, member.role))
+    return readers
+
+
+async def note_readers(uow: UnitOfWork, ctx: ServiceContext, signal: Signal,
+                       audience: frozenset[Role]) -> list[tuple[Role, str]]:
+    """Who in the case would read the note with this audience (without the poster)."""
+    readers = []
+    for person_id, role in await _note_reader_ids(uow, ctx, signal, audience):
+        person = await uow.persons.get(person_id)
+        readers.append((role, person.display_name if person else "?"))
     return readers
 
 
 async def to_shared_chats(uow: UnitOfWork, ctx: ServiceContext, signal: Signal,
                           name: str) -> None:
-    """A shared case chat gets only what every role in it may see: the facts, when all of
-    them may know the signal exists, and names only when all may see those."""
+    """A shared case chat gets only what every role in it may see (``Policy.chat_audience``):
+    the facts, when all of them may know the signal exists, and names only when all may see
+    those. A chat with anyone unaccounted for hears only that there is news. Each delivery
+    is access-logged with the chat's roles."""
+    lang = ctx.chat_language
+    now = ctx.clock.now()
     for chat in await uow.case_chats.of_case(signal.case_id):
-        roles = await chat_roles(uow, chat)
-        if not roles or not all(ctx.privacy.may_see_signal([r], None, signal) for r in roles):
+        audience = await chat_audience(uow, ctx, chat)
+        if audience.stranger:
+            if not audience.roles or any(ctx.privacy.may_see_signal([r], None, signal)
+                                         for r in audience.roles):
+                text = i18n.t(lang, "signal.shared_news", code=signal.case_code)
+            else:
+                continue
+        elif ctx.privacy.chat_may_see_signal(audience, signal):
+            group = Viewer(roles=audience.roles, person_id=None, lang=lang)
+            names = ctx.privacy.chat_sees_names(audience)
+            text = i18n.t(lang, "signal.shared", number=signal.id, code=signal.case_code,
+                          kind=i18n.kind_name(lang, signal.kind),
+                          poster=render.poster_label(ctx.privacy, group, signal,
+                                                     name if names else ""),
+                          when=i18n.when(lang, signal.posted_at))
+        else:
             continue
-        names = all(ctx.privacy.sees_names([r]) for r in roles)
-        lang = ctx.chat_language
-        group = Viewer(roles=tuple(roles), person_id=None, lang=lang)
-        text = i18n.t(lang, "signal.shared", number=signal.id, code=signal.case_code,
-                      kind=i18n.kind_name(lang, signal.kind),
-                      poster=render.poster_label(ctx.privacy, group, signal,
-                                                 name if names else ""),
-                      when=i18n.when(lang, signal.posted_at))
-        await notify.to_chat(uow, chat.transport, chat.address, text, ctx.clock.now(),
-                             case_id=signal.case_id)
+        row = await notify.to_chat(uow, chat.transport, chat.address, text, now,
+                                   case_id=signal.case_id)
+        access.record(uow, person_id=None, role=list(audience.roles) or "stranger",
+                      case_id=signal.case_id, what="shared_chat", purpose="shared case chat",
+                      at=now, subject_id=row.id)
 
 
-async def chat_roles(uow: UnitOfWork, chat: orm.CaseChat) -> list[Role]:
-    """The roles a shared chat may show to: those of the people seen in it, or, while none
-    is known, every role (the strictest reading)."""
+async def chat_audience(uow: UnitOfWork, ctx: ServiceContext, chat: orm.CaseChat
+                        ) -> ChatAudience:
+    """The roles of every member of a shared chat the bot knows; anyone it cannot account for
+    (the network counts more members than it knows, or no count was made yet) is a
+    stranger."""
     people = await uow.case_chats.members(chat.id)
-    if not people:
-        return list(Role)
-    roles: set[Role] = set()
-    for person_id in people:
-        roles.update(await uow.cases.roles_of(chat.case_id, person_id) or [Role.TENANT])
-    return sorted(roles, key=list(Role).index)
+    held = [await uow.cases.roles_of(chat.case_id, person_id) for person_id in people]
+    unaccounted = chat.member_total is None or chat.member_total > len(people)
+    return ctx.privacy.chat_audience(held, unaccounted)
 
 
-async def send_note(uow: UnitOfWork, ctx: ServiceContext, person_id: int, signal_id: int,
-                    audience: frozenset[Role] | None) -> tuple[Signal, list[tuple[Role, str]]]:
+async def send_note(cmd: SendNote, uow: UnitOfWork, ctx: ServiceContext
+                    ) -> tuple[Signal, list[tuple[Role, str]]]:
     """The poster confirms a note (with the default or a chosen audience): it goes out."""
+    person_id, signal_id, audience = cmd.person_id, cmd.signal_id, cmd.audience
     signal = await uow.signals.get(signal_id)
     if signal is None or signal.posted_by != person_id or not signal.note:
         raise errors.UnknownSignal(number=signal_id)
@@ -235,8 +273,8 @@ async def send_note(uow: UnitOfWork, ctx: ServiceContext, person_id: int, signal
     return sent, readers
 
 
-async def withhold_note(uow: UnitOfWork, ctx: ServiceContext, person_id: int,
-                        signal_id: int) -> Signal:
+async def withhold_note(cmd: WithholdNote, uow: UnitOfWork, ctx: ServiceContext) -> Signal:
+    person_id, signal_id = cmd.person_id, cmd.signal_id
     signal = await uow.signals.get(signal_id)
     if signal is None or signal.posted_by != person_id or not signal.note:
         raise errors.UnknownSignal(number=signal_id)
@@ -287,22 +325,28 @@ async def acknowledge(cmd: AcknowledgeSignal, uow: UnitOfWork, ctx: ServiceConte
     acker = await uow.persons.get(cmd.person_id)
     acker_name = acker.display_name if acker else "?"
 
-    def who(lang: str) -> str:
-        return f"{i18n.role_name(lang, role)} ({acker_name})"
+    async def who_for(person_id: int) -> Callable[[str], str]:
+        """The acknowledger as this reader may see them: by name only where names are theirs
+        to see (never for the mediator)."""
+        named = ctx.privacy.sees_names(await uow.cases.roles_of(signal.case_id, person_id))
+        return lambda lang: render.person(lang, role, acker_name if named else None)
 
-    def marked(text: str) -> Callable[[str], str]:
+    def marked(text: str, who: Callable[[str], str]) -> Callable[[str], str]:
         return lambda lang: text + i18n.t(lang, "signal.acknowledged_mark", who=who(lang),
                                           when=i18n.when(lang, now))
 
     if signal.kind in TENANT_REPORTS:
-        # the tenant's own report: its status moves on, and the tenant hears it neutrally
-        await uow.signals.update(signal.id, report_status="in_progress")
+        # the tenant's own report: its status moves on (a resolved one stays resolved), and
+        # the tenant hears it neutrally
+        if signal.report_status != "done":
+            await uow.signals.update(signal.id, report_status="in_progress")
         await notify.to_person(
             uow, signal.posted_by,
             lambda lang: i18n.t(lang, "report.update", code=signal.case_code,
                                 number=signal.id),
             now, case_id=signal.case_id)
     else:
+        who = await who_for(signal.posted_by)
         await notify.to_person(
             uow, signal.posted_by,
             lambda lang: i18n.t(lang, "ack.notice", number=signal.id,
@@ -313,6 +357,86 @@ async def acknowledge(cmd: AcknowledgeSignal, uow: UnitOfWork, ctx: ServiceConte
     for row in await uow.outbox.offering(signal.case_id, f"/ok {signal.id}"):
         if row.person_id is None:
             continue
-        await notify.to_person(uow, row.person_id, marked(row.text), now,
+        await notify.to_person(uow, row.person_id,
+                               marked(row.text, await who_for(row.person_id)), now,
                                case_id=signal.case_id, edit_of=row.id)
     return Acknowledged(signal=signal, after_lapse=after_lapse)
+
+
+# --- releasing a complaint to the tenant, resolving a tenant's report -----------------------
+
+class NotAComplaint(errors.DomainError):
+    key = "error.not_a_complaint"
+
+
+class AlreadyReleased(errors.DomainError):
+    key = "error.already_released"
+
+
+class AlreadyResolved(errors.DomainError):
+    key = "error.already_resolved"
+
+
+class NotYoursToRelease(errors.DomainError):
+    """A signal the person may see, but that is no complaint the care team can release."""
+
+    key = "error.not_releasable"
+
+
+class NotYoursToResolve(errors.DomainError):
+    key = "error.not_resolvable"
+
+
+async def release_to_tenant(cmd: ReleaseToTenant, uow: UnitOfWork, ctx: ServiceContext
+                            ) -> Signal:
+    """The team discussed a complaint with the tenant: the tenant may now see its facts. Only
+    a complaint (a signal whose details are of the complaint class), and once."""
+    signal = await uow.signals.get(cmd.signal_id)
+    roles = await uow.cases.roles_of(signal.case_id, cmd.person_id) if signal else []
+    if signal is None or not ctx.privacy.may_see_signal(roles, cmd.person_id, signal):
+        raise errors.UnknownSignal(number=cmd.signal_id)
+    care = next((r for r in roles if r in CARE_TEAM), None)
+    if signal.kind in TENANT_REPORTS:
+        raise NotAComplaint(number=signal.id)
+    if care is None or not ctx.privacy.is_complaint(signal.kind):
+        raise NotYoursToRelease(number=signal.id, kind=signal.kind)
+    if signal.released_to_tenant:
+        raise AlreadyReleased(number=signal.id)
+    now = ctx.clock.now()
+    await uow.signals.update(signal.id, released_to_tenant=True)
+    uow.timeline.record(case_id=signal.case_id, at=now, event=Event.RELEASED_TO_TENANT,
+                        actor_id=cmd.person_id, actor_role=care, signal_id=signal.id)
+    code = signal.case_code
+    for tenant in await uow.cases.members(signal.case_id, (Role.TENANT,)):
+        await notify.to_person(uow, tenant.person_id,
+                               lambda lang: i18n.t(lang, "release.notice", code=code), now,
+                               case_id=signal.case_id)
+    return replace(signal, released_to_tenant=True)
+
+
+async def resolve_report(cmd: ResolveReport, uow: UnitOfWork, ctx: ServiceContext) -> Signal:
+    """A tenant's report is resolved, once (by the care team or the landlord); its windows
+    close and the tenant hears it neutrally."""
+    signal = await uow.signals.get(cmd.signal_id)
+    roles = await uow.cases.roles_of(signal.case_id, cmd.person_id) if signal else []
+    if signal is None or not ctx.privacy.may_see_signal(roles, cmd.person_id, signal):
+        raise errors.UnknownSignal(number=cmd.signal_id)
+    role = next((r for r in roles if r in CARE_TEAM or r is Role.LANDLORD), None)
+    if role is None or signal.kind not in TENANT_REPORTS or signal.posted_by == cmd.person_id:
+        raise NotYoursToResolve(number=signal.id)
+    if signal.report_status == "done":
+        raise AlreadyResolved(number=signal.id)
+    now = ctx.clock.now()
+    await uow.signals.update(signal.id, report_status="done")
+    uow.timeline.record(case_id=signal.case_id, at=now, event=Event.REPORT_STATUS,
+                        actor_id=cmd.person_id, actor_role=role, signal_id=signal.id,
+                        status="done")
+    for window in await uow.windows.for_signal(signal.id):
+        if await uow.windows.close(window.id, WindowStatus.MET, now):
+            uow.deadlines_changed = True
+    code, number = signal.case_code, signal.id
+    await notify.to_person(
+        uow, signal.posted_by,
+        lambda lang: i18n.t(lang, "report.update", code=code, number=number),
+        now, case_id=signal.case_id)
+    return replace(signal, report_status="done")

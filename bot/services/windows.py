@@ -12,10 +12,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
-from bot import i18n, notify
+from bot import i18n, notify, render
 from bot.domain import errors
+from bot.domain.calendar import Span
+from bot.domain.commands import (
+    AcknowledgeSignal,
+    CompleteWindow,
+    ExtendWindow,
+    PauseWindow,
+    ResumeWindow,
+    ShareReason,
+    StartWindow,
+)
 from bot.domain.events import Event
 from bot.domain.model import (
     CARE_TEAM,
@@ -23,18 +33,18 @@ from bot.domain.model import (
     Norm,
     PlannedStep,
     Role,
+    Signal,
     Step,
     StepKind,
     Window,
     WindowStatus,
 )
-from bot.domain.norms import SHAPES, StepRole, Target
+from bot.domain.norms import SHAPES, StepRole, Target, parse_norm
+from bot.domain.quiet import quiet_length, quiet_until
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
-from schedules.calendar import Span
 from schedules.norms import NormPolicy
-from schedules.quiet import quiet_length, quiet_until
 
 log = logging.getLogger(__name__)
 
@@ -402,7 +412,7 @@ async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_
 
 
 async def pause(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int,
-                reason: str) -> Window:
+                reason: str) -> tuple[Window, orm.TimelineRow]:
     row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status != WindowStatus.OPEN.value:
@@ -412,11 +422,12 @@ async def pause(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id:
     await uow.flush()
     await uow.windows.skip_pending(row.id, now, "paused")
     uow.deadlines_changed = True
-    uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_PAUSED,
-                        actor_id=person_id, actor_role=role, window=row.id, reason=reason)
+    event = uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_PAUSED,
+                                actor_id=person_id, actor_role=role, window=row.id,
+                                reason=reason, reason_status="draft")
     window = await uow.windows.get(row.id)
     assert window is not None  # noqa: S101
-    return window
+    return window, event
 
 
 async def resume(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
@@ -439,25 +450,32 @@ async def resume(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id
 
 
 async def extend(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int,
-                 span: Span, reason: str) -> Window:
+                 span: Span, reason: str) -> tuple[Window, orm.TimelineRow]:
     """Move a window's deadline later by ``span``; a lapsed one runs again if that is still
     ahead."""
     row, role = await window_for_actor(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
     if row.status not in (WindowStatus.OPEN.value, WindowStatus.LAPSED.value):
         raise WindowNotOpen(number=window_id, state=WindowStatus(row.status))
-    row.due_at = span.after(row.due_at, ctx.policies.calendar)
+    try:
+        due = span.after(row.due_at, ctx.policies.calendar)
+    except (ValueError, OverflowError):
+        raise ExtensionTooLong(limit=MAX_EXTENSION.days) from None
+    if due - row.due_at > MAX_EXTENSION:
+        raise ExtensionTooLong(limit=MAX_EXTENSION.days)
+    row.due_at = due
     if row.status == WindowStatus.LAPSED.value and row.due_at > now:
         row.status = WindowStatus.OPEN.value
         row.closed_at = None
     await uow.flush()
     await rebuild(uow, ctx, row, now, redo=True)
-    uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_EXTENDED,
-                        actor_id=person_id, actor_role=role, window=row.id, by=str(span),
-                        due=row.due_at.isoformat(), reason=reason)
+    event = uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_EXTENDED,
+                                actor_id=person_id, actor_role=role, window=row.id,
+                                by=str(span), due=row.due_at.isoformat(), reason=reason,
+                                reason_status="draft")
     window = await uow.windows.get(row.id)
     assert window is not None  # noqa: S101
-    return window
+    return window, event
 
 
 def may_start(roles: list[Role], norm: Norm) -> bool:
@@ -466,3 +484,323 @@ def may_start(roles: list[Role], norm: Norm) -> bool:
         return True
     shape = SHAPES[norm]
     return any(r in shape.responsible or r is shape.waiting_role for r in roles)
+
+
+# --- the use cases behind /termijn, /gedaan, /pauzeer, /hervat, /verleng, /reden ---------
+
+class UnknownNorm(errors.DomainError):
+    key = "error.unknown_norm"
+
+
+class BadSpan(errors.DomainError):
+    key = "error.bad_span"
+
+
+class ExtensionTooLong(errors.DomainError):
+    key = "error.extension_too_long"
+
+
+#: the longest a window can be extended by at once
+MAX_EXTENSION = timedelta(days=366)
+
+
+class NoReasonToShare(errors.DomainError):
+    key = "error.no_reason_to_share"
+
+
+@dataclass(frozen=True)
+class WindowStarted:
+    window: Window
+    case_code: str
+    responsible_role: Role | None
+
+
+@dataclass(frozen=True)
+class WindowCompleted:
+    window: Window
+    case_code: str
+    #: a periodic norm's next period
+    following: Window | None
+
+
+@dataclass(frozen=True)
+class WindowChanged:
+    """Paused, resumed or extended; ``reason_readers``: who beyond the care team would read
+    the reason once its poster lets it go (the preview, as for a note)."""
+
+    window: Window
+    case_code: str
+    reason_readers: list[tuple[Role, str]]
+
+
+async def _case_code(uow: UnitOfWork, case_id: int) -> str:
+    case = await uow.cases.get(case_id)
+    return case.code if case else "?"
+
+
+async def _signal_of(uow: UnitOfWork, window: Window) -> Signal | None:
+    return await uow.signals.get(window.signal_id) if window.signal_id is not None else None
+
+
+async def start_window(cmd: StartWindow, uow: UnitOfWork, ctx: ServiceContext
+                       ) -> WindowStarted:
+    """Start a window of a norm by hand; its responsible people are told."""
+    from bot.services.signals import case_of_member  # noqa: PLC0415 - signals imports us
+
+    case, roles = await case_of_member(uow, cmd.person_id, cmd.case_code)
+    if case.closed_at is not None:
+        raise errors.CaseClosed(code=case.code)
+    norm = parse_norm(cmd.norm_text)
+    if norm is None or norm is Norm.N1_SIGNAL_FOLLOW_UP:
+        raise UnknownNorm(given=cmd.norm_text, choices=tuple(
+            n for n in SHAPES if n is not Norm.N1_SIGNAL_FOLLOW_UP))
+    if not may_start(roles, norm):
+        raise errors.NotAllowed()
+    shape = SHAPES[norm]
+    waiting = cmd.person_id if not any(r in shape.responsible for r in roles) else None
+    window = await open_window(uow, ctx, case_id=case.id, norm=norm, opened_by=cmd.person_id,
+                               waiting_person_id=waiting)
+    now = ctx.clock.now()
+    role, people = await responsible_people(uow, window, exclude=None)
+    for person_id in people:
+        if person_id == cmd.person_id:
+            continue
+        await notify.to_person(
+            uow, person_id,
+            lambda lang: i18n.t(lang, "window.opened_notice", number=window.id, code=case.code,
+                                norm=i18n.t(lang, f"norm.{norm.value}"),
+                                due=i18n.when(lang, window.due_at)),
+            now, case_id=case.id, choices=lambda lang: action_choices(lang, window))
+    return WindowStarted(window=window, case_code=case.code, responsible_role=role)
+
+
+async def complete_window(cmd: CompleteWindow, uow: UnitOfWork, ctx: ServiceContext
+                          ) -> WindowCompleted:
+    """The responsible person marks a window met (a signal's window: by acknowledging the
+    signal); the others concerned are told."""
+    from bot.services import signals  # noqa: PLC0415 - signals imports us
+
+    row, _ = await window_for_actor(uow, ctx, cmd.person_id, cmd.window_id)
+    if row.norm == Norm.N1_SIGNAL_FOLLOW_UP.value and row.signal_id is not None:
+        await signals.acknowledge(AcknowledgeSignal(cmd.person_id, row.signal_id), uow, ctx)
+        window = await uow.windows.get(row.id)
+        assert window is not None  # noqa: S101
+        return WindowCompleted(window, await _case_code(uow, window.case_id), None)
+    window, following = await complete(uow, ctx, cmd.person_id, cmd.window_id)
+    code = await _case_code(uow, window.case_id)
+    await tell_others(uow, ctx, cmd.person_id, window, "window.met_notice", code=code)
+    return WindowCompleted(window, code, following)
+
+
+def _reason(text: str) -> str:
+    reason = text.strip()[:500]
+    if not reason:
+        raise ReasonNeeded(usage="/pauzeer T<nr> <reden>")
+    return reason
+
+
+class ReasonNeeded(errors.DomainError):
+    key = "error.reason_needed"
+
+
+async def pause_window(cmd: PauseWindow, uow: UnitOfWork, ctx: ServiceContext
+                       ) -> WindowChanged:
+    reason = _reason(cmd.reason)
+    window, event = await pause(uow, ctx, cmd.person_id, cmd.window_id, reason)
+    code = await _case_code(uow, window.case_id)
+    readers = await tell_others(uow, ctx, cmd.person_id, window, "window.changed_notice",
+                                code=code, reason=reason, change="paused")
+    _settle_reason(event, readers)
+    return WindowChanged(window, code, readers)
+
+
+async def resume_window(cmd: ResumeWindow, uow: UnitOfWork, ctx: ServiceContext
+                        ) -> WindowChanged:
+    window = await resume(uow, ctx, cmd.person_id, cmd.window_id)
+    code = await _case_code(uow, window.case_id)
+    await tell_others(uow, ctx, cmd.person_id, window, "window.changed_notice", code=code,
+                      reason="", change="resumed")
+    return WindowChanged(window, code, [])
+
+
+async def extend_window(cmd: ExtendWindow, uow: UnitOfWork, ctx: ServiceContext
+                        ) -> WindowChanged:
+    try:
+        span = Span.parse(cmd.span_text)
+    except (ValueError, TypeError, OverflowError):
+        raise BadSpan(given=cmd.span_text) from None
+    if span.is_zero:
+        raise BadSpan(given=cmd.span_text)
+    reason = _reason(cmd.reason)
+    window, event = await extend(uow, ctx, cmd.person_id, cmd.window_id, span, reason)
+    code = await _case_code(uow, window.case_id)
+    readers = await tell_others(uow, ctx, cmd.person_id, window, "window.changed_notice",
+                                code=code, reason=reason, change="extended")
+    _settle_reason(event, readers)
+    return WindowChanged(window, code, readers)
+
+
+def _settle_reason(event: orm.TimelineRow, readers: list[tuple[Role, str]]) -> None:
+    """A reason nobody beyond the care team would read needs no decision of its poster."""
+    if not readers:
+        event.data = {**event.data, "reason_status": "team"}
+
+
+async def tell_others(uow: UnitOfWork, ctx: ServiceContext, actor_id: int, window: Window,
+                      key: str, *, code: str, reason: str | None = None,
+                      change: str | None = None) -> list[tuple[Role, str]]:
+    """Tell the window's responsible people, the team lead and the one waiting. Each is told
+    only of a window the policy lets them know of, and names only where they may see names.
+    A reason is free text of the window's class (``Policy.reason_class``): the care team reads
+    it at once; anyone else only once its poster lets it go (:func:`share_reason`). Returns
+    those others, who would read it, for the poster's preview."""
+    now = ctx.clock.now()
+    subject = await subject_renderer(uow, window)
+    signal = await _signal_of(uow, window)
+    people = set((await responsible_people(uow, window, exclude=None))[1])
+    if window.waiting_person_id is not None:
+        people.add(window.waiting_person_id)
+    people.update(m.person_id for m in await uow.cases.members(window.case_id,
+                                                                (Role.TEAM_LEAD,)))
+    people.discard(actor_id)
+    actor = await uow.persons.get(actor_id)
+    actor_name = actor.display_name if actor else "?"
+    acting = _acting_role(window, await uow.cases.roles_of(window.case_id, actor_id))
+    later: list[tuple[Role, str]] = []
+    for person_id in sorted(people):
+        their_roles = await uow.cases.roles_of(window.case_id, person_id)
+        if not their_roles or not ctx.privacy.may_know_window(their_roles, person_id, window,
+                                                              signal):
+            continue
+        at_once = ctx.privacy.reads_reason_at_once(their_roles, signal)
+        if reason and not at_once and ctx.privacy.may_read_reason(their_roles, signal):
+            person = await uow.persons.get(person_id)
+            later.append((_acting_role(window, their_roles),
+                          person.display_name if person else "?"))
+        names = ctx.privacy.sees_names(their_roles)
+
+        def text(lang: str, at_once: bool = at_once, names: bool = names) -> str:
+            who = render.person(lang, acting, actor_name if names else None)
+            args = {"number": window.id, "subject": subject(lang), "code": code, "who": who}
+            if change is not None:
+                args["change"] = i18n.t(lang, f"change.{change}")
+                args["reason"] = reason if (at_once and reason) else "—"
+            return i18n.t(lang, key, **args)
+
+        await notify.to_person(uow, person_id, text, now, case_id=window.case_id)
+    return later
+
+
+def _acting_role(window: Window, roles: list[Role]) -> Role:
+    return next((r for r in roles if r in window.responsible), roles[0] if roles else
+                window.responsible[0])
+
+
+async def share_reason(cmd: ShareReason, uow: UnitOfWork, ctx: ServiceContext
+                       ) -> list[tuple[Role, str]]:
+    """The poster of the latest pause or extension reason of a window lets it go to the
+    others concerned whom the policy lets read it (``send``), or keeps it in the care team
+    (``team``, ``withhold``). Returns who received it."""
+    row = await uow.windows.row(cmd.window_id)
+    event = None
+    if row is not None:
+        for entry in reversed(await uow.timeline.of_case(row.case_id)):
+            data = entry.data or {}
+            if entry.actor_id == cmd.person_id and data.get("window") == row.id and \
+                    data.get("reason") and entry.event in (Event.WINDOW_PAUSED.value,
+                                                           Event.WINDOW_EXTENDED.value):
+                event = entry
+                break
+    if row is None or event is None or (event.data or {}).get("reason_status") != "draft":
+        raise NoReasonToShare(number=cmd.window_id)
+    window = await uow.windows.get(row.id)
+    assert window is not None  # noqa: S101
+    data = dict(event.data)
+    if cmd.choice != "send":
+        data["reason_status"] = "team"
+        event.data = data
+        return []
+    signal = await _signal_of(uow, window)
+    code = await _case_code(uow, window.case_id)
+    subject = await subject_renderer(uow, window)
+    reason = str(data["reason"])
+    people = set((await responsible_people(uow, window, exclude=None))[1])
+    if window.waiting_person_id is not None:
+        people.add(window.waiting_person_id)
+    people.discard(cmd.person_id)
+    told: list[tuple[Role, str]] = []
+    readers: list[str] = []
+    now = ctx.clock.now()
+    for person_id in sorted(people):
+        roles = await uow.cases.roles_of(window.case_id, person_id)
+        if not roles or ctx.privacy.reads_reason_at_once(roles, signal) or \
+                not ctx.privacy.may_know_window(roles, person_id, window, signal) or \
+                not ctx.privacy.may_read_reason(roles, signal):
+            continue
+        person = await uow.persons.get(person_id)
+        told.append((_acting_role(window, roles), person.display_name if person else "?"))
+        readers.extend(r.value for r in roles)
+        await notify.to_person(
+            uow, person_id,
+            lambda lang: i18n.t(lang, "window.reason_follows", number=window.id,
+                                subject=subject(lang), code=code, reason=reason),
+            now, case_id=window.case_id)
+    data["reason_status"] = "sent"
+    data["reason_readers"] = sorted(set(readers))
+    event.data = data
+    return told
+
+
+async def list_deadlines(uow: UnitOfWork, ctx: ServiceContext, person_id: int,
+                         case_code: str | None) -> Deadlines:
+    """``/termijnen``: the person's open windows, soonest first (each read of a case is
+    access-logged)."""
+    from bot.services import access  # noqa: PLC0415
+    from bot.services.signals import case_of_member  # noqa: PLC0415
+    from bot.services.summaries import window_state  # noqa: PLC0415
+
+    person = await uow.persons.get(person_id)
+    lang = person.language if person else "nl"
+    now = ctx.clock.now()
+    roles_in: dict[int, list[Role]] = {}
+    codes: dict[int, str] = {}
+    if case_code is not None:
+        case, roles = await case_of_member(uow, person_id, case_code)
+        roles_in[case.id], codes[case.id] = roles, case.code
+    else:
+        for case, role in await uow.cases.cases_of(person_id):
+            roles_in.setdefault(case.id, []).append(role)
+            codes[case.id] = case.code
+    mine: list[str] = []
+    waiting: list[str] = []
+    read: set[int] = set()
+    for window in await uow.windows.running(case_ids=list(roles_in)):
+        roles = roles_in[window.case_id]
+        signal = await _signal_of(uow, window)
+        if not ctx.privacy.may_know_window(roles, person_id, window, signal):
+            continue
+        subject = (await subject_renderer(uow, window))(lang)
+        line = i18n.t(lang, "deadlines.line", number=window.id, subject=subject,
+                      code=codes[window.case_id], state=window_state(lang, window, now))
+        responsible = any(r in window.responsible for r in roles) and not (
+            signal is not None and signal.posted_by == person_id)
+        if case_code is not None or responsible:
+            mine.append(line)
+        elif window.waiting_person_id == person_id:
+            waiting.append(line)
+        else:
+            continue
+        read.add(window.case_id)
+    for case_id in sorted(read):
+        access.record(uow, person_id=person_id, role=roles_in[case_id], case_id=case_id,
+                      what="deadlines", purpose="/termijnen", at=now)
+    return Deadlines(case_code=next(iter(codes.values())) if case_code is not None else None,
+                     mine=mine, waiting=waiting)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    #: set when one case was asked for
+    case_code: str | None
+    mine: list[str]
+    waiting: list[str]

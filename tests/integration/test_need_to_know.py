@@ -25,6 +25,7 @@ from bot.domain.commands import (
     InviteToRole,
     PostSignal,
     RedeemInvitation,
+    SendNote,
 )
 from bot.domain.model import CARE_TEAM, Role, SignalKind, kinds_for
 from bot.persistence import orm
@@ -165,7 +166,8 @@ async def _check(world: World, plans: list[tuple]) -> None:  # type: ignore[type
             number = posted.signal.id
             if confirm and posted.signal.note_status == "draft":
                 async with world.uow() as uow:
-                    await signals.send_note(uow, world.ctx, poster.id, number, audience)
+                    await signals.send_note(SendNote(poster.id, number, audience), uow,
+                                            world.ctx)
                     await uow.commit()
             if release and kind not in (SignalKind.HARASSED_TENANT,
                                         SignalKind.UNJUST_COMPLAINT):

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedules.calendar import (
+from bot.domain.calendar import (
     AMSTERDAM,
     Span,
     WorkingCalendar,

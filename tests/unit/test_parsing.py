@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from bot.config import load_settings, parse_duration
+from bot.domain.calendar import Span
 from bot.services.cases import hash_code, normalise_case_code, normalise_invite_code
 from handlers.dispatch import parse_command
-from schedules.calendar import Span
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

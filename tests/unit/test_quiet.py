@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schedules.quiet import parse_hours, quiet_length, quiet_until
+from bot.domain.quiet import parse_hours, quiet_length, quiet_until
 from tests.support.harness import local
 
 NIGHT = (time(22, 0), time(7, 30))

@@ -1,0 +1,33 @@
+"""shared chats: the network's member count
+
+A shared case chat stores how many members the network counts (without the bot) and when it
+said so: more members than the bot knows means a stranger is in it (``Policy.chat_audience``,
+docs/PRIVACY.md). Chats linked before this revision have no count: they are treated as
+holding a stranger until the next count.
+
+Revision ID: 0006
+Revises: 0004
+Create Date: 2026-12-01 09:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("case_chats") as batch:
+        batch.add_column(sa.Column("member_total", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("counted_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("case_chats") as batch:
+        batch.drop_column("counted_at")
+        batch.drop_column("member_total")
