@@ -20,7 +20,7 @@ from bot.persistence.uow import UnitOfWork
 from bot.privacy import Policy
 from bot.services.context import ServiceContext
 from bot.services.windows import reconcile
-from bot.transports.base import Transport
+from bot.transports.base import Audience, Transport
 from bot.transports.console import ConsoleTransport, console_address
 from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
@@ -51,6 +51,8 @@ class KorteLijn:
         # free text and identities are encrypted at rest: the column types use the process's
         # keyring (production refuses to start without a key: ConfigError)
         crypto.install(crypto.keyring_from_settings(settings))
+        # every moment shown, every working day and quiet hour in the deployment's local time
+        i18n.use_timezone(settings.bot.timezone)
         self.clock = clock or SystemClock()
         self.engine = create_engine(settings.database.url)
         self.sessions = session_factory(self.engine)
@@ -96,7 +98,16 @@ class KorteLijn:
                                        after_run=self.scheduler.poke)
         self.dispatcher = Dispatcher(
             self.new_uow, self.ctx, coordinators=coordinator_identities(settings),
-            default_language=settings.bot.default_language, on_committed=self._committed)
+            default_language=settings.bot.default_language, on_committed=self._committed,
+            audience=self._audience)
+
+    async def _audience(self, transport: str, chat_id: str) -> Audience | None:
+        """Who is in a group, asked of its transport (``Counts``); ``None`` if it cannot say."""
+        ask = getattr(self.transports.get(transport), "audience", None)
+        if not callable(ask):
+            return None
+        found: Audience | None = await ask(chat_id)
+        return found
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -11,6 +11,7 @@ import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -31,22 +32,28 @@ from pydantic_settings import (
 
 from bot.domain.calendar import Span
 
-_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
-
 
 def parse_duration(value: Any) -> timedelta:
-    """'48h', '4h', '90m', '1h30m', '10s', '3d', '2w', a number of seconds, or a timedelta."""
+    """'48h', '4h', '90m', '1h30m', '10s', '3d', '2w', a number of seconds, or a timedelta.
+
+    The one duration parser is :meth:`Span.parse` (``bot/domain/calendar.py``): a duration is
+    a span of real time, or of whole calendar days and weeks taken as that many days of 24
+    hours ("2w" is fourteen days, as a window of "2w" is); months, years and working days have
+    no fixed length and are no duration."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float):
         return timedelta(seconds=value)
-    text = str(value).strip().lower().replace(" ", "")
-    if not text or _PART.sub("", text):
-        raise ValueError(
-            f"not a duration: {value!r}; write e.g. '48h', '4h', '90m', '1h30m', '10s', '3d', '2w'"
-        )
-    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(text)))
+    accepted = "write e.g. '48h', '4h', '90m', '1h30m', '10s', '3d', '2w'"
+    try:
+        span = Span.parse(str(value))
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(f"not a duration: {value!r}; {accepted}") from None
+    if span.kind == "real":
+        return span.duration
+    if span.kind == "calendar" and span.months == 0:
+        return timedelta(days=span.days)
+    raise ValueError(f"not a duration: {value!r} has no fixed length; {accepted}")
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -56,7 +63,18 @@ class BotSettings(BaseModel):
     #: ``production`` refuses unsafe settings at start-up
     mode: Literal["development", "production"] = "development"
     default_language: Literal["nl", "en"] = "nl"
+    #: local time of every moment shown, working day, quiet hour and digest (IANA name)
     timezone: str = "Europe/Amsterdam"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"not a time zone: {value!r}; write e.g. 'Europe/Amsterdam'") \
+                from None
+        return value
     #: chat identities with the coordinator's rights, as ``transport:id``
     #: (``telegram:123456``, ``matrix:@coco:example.org``, ``console:Coordinator``)
     coordinators: list[str] = Field(default_factory=list)

@@ -226,7 +226,8 @@ class Dispatcher:
             listed=tuple(sorted(audience.member_ids))
             if audience is not None and audience.member_ids else None,
             total=audience.total if audience is not None else None,
-            counted=audience is not None)
+            counted=audience is not None,
+            followed=audience.followed if audience is not None else False)
         try:
             async with self._new_uow() as uow:
                 if incoming.update_key is not None and await uow.updates.seen(

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.config import ChainStepSettings, Settings, parse_offset
 from bot.domain.calendar import Span, WorkingCalendar
 from bot.domain.model import Norm
-from bot.domain.norms import SHAPES, NormShape, StepRole, Target
+from bot.domain.norms import NORMS, NormShape, StepRole, Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,30 +76,6 @@ class Policies:
         return self.by_norm[norm]
 
 
-_REMINDERS: dict[Norm, str] = {
-    Norm.N1_SIGNAL_FOLLOW_UP: "signal_follow_up_reminder",
-    Norm.N2_COMPLAINT_INFORMATION: "complaint_information_reminder",
-    Norm.N3_COMPLAINT_START: "complaint_start_reminder",
-    Norm.N5_FOUR_WEEK_CHECK: "four_week_check_reminder",
-    Norm.N6_SIX_WEEK_CHECK: "six_week_check_reminder",
-    Norm.N7_RESOLUTION: "resolution_warning",
-    Norm.N10_EVALUATION: "trajectory_evaluation_reminder",
-    Norm.N10_MINIMUM: "trajectory_minimum_reminder",
-    Norm.N12_YEARLY_EVALUATION: "yearly_evaluation_reminder",
-}
-_SPANS: dict[Norm, str] = {
-    Norm.N1_SIGNAL_FOLLOW_UP: "signal_follow_up",
-    Norm.N2_COMPLAINT_INFORMATION: "complaint_information",
-    Norm.N3_COMPLAINT_START: "complaint_start",
-    Norm.N5_FOUR_WEEK_CHECK: "four_week_check",
-    Norm.N6_SIX_WEEK_CHECK: "six_week_check",
-    Norm.N7_RESOLUTION: "resolution",
-    Norm.N10_EVALUATION: "trajectory_evaluation",
-    Norm.N10_MINIMUM: "trajectory_minimum",
-    Norm.N12_YEARLY_EVALUATION: "yearly_evaluation",
-}
-
-
 def _as_span(value: Span | timedelta) -> Span:
     return value if isinstance(value, Span) else Span.real(value)
 
@@ -107,7 +84,7 @@ def _chain(norm: Norm, settings: Settings) -> tuple[ChainStep, ...]:
     own = settings.escalation.chains.get(norm.value)
     if own is not None:
         return _own_chain(own)
-    reminder = _as_span(getattr(settings.norms, _REMINDERS[norm]))
+    reminder = _as_span(getattr(settings.norms, NORMS[norm].reminder_key))
     urgent = norm.value in settings.escalation.urgent_lapses
     steps: list[ChainStep] = []
     if str(reminder) not in ("0s", "0w"):
@@ -139,12 +116,13 @@ def _signature(span: Span, chain: tuple[ChainStep, ...]) -> str:
 
 def build_policies(settings: Settings) -> Policies:
     calendar = WorkingCalendar(
+        ZoneInfo(settings.bot.timezone),
         extra_closed_days=settings.calendar.closed_days, opens_at=settings.calendar.opens_at,
         liberation_day_every_year=settings.calendar.liberation_day_every_year,
         good_friday_closed=settings.calendar.good_friday_closed)
     by_norm = {}
-    for norm, shape in SHAPES.items():
-        span = _as_span(getattr(settings.norms, _SPANS[norm]))
+    for norm, shape in NORMS.items():
+        span = _as_span(getattr(settings.norms, shape.span_key))
         chain = _chain(norm, settings)
         by_norm[norm] = NormPolicy(shape=shape, span=span, chain=chain,
                                    signature=_signature(span, chain))

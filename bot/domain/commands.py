@@ -130,6 +130,8 @@ class NoteChatMembers:
     total: int | None = None
     #: set when the count was asked now (otherwise the stored count stays)
     counted: bool = False
+    #: the transport reports every join and leave (``Audience.followed``)
+    followed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ E = TypeVar("E", bound=enum.StrEnum)
 
 
 class Role(enum.StrEnum):
-    """A role a person holds in one case (DESIGN.md, "Who uses it")."""
+    """A role a person holds in one case (docs/ARCHITECTURE.md, "Roles")."""
 
     COACH = "coach"
     TEAM_LEAD = "team_lead"
@@ -37,7 +37,7 @@ PARTNERS: frozenset[Role] = frozenset(
 
 
 class SignalKind(enum.StrEnum):
-    """The signal catalogue of DESIGN.md."""
+    """The signal catalogue (docs/ARCHITECTURE.md, "Signals")."""
 
     MISSED_RENT = "missed_rent"
     MAILBOX_FULL = "mailbox_full"
@@ -190,7 +190,7 @@ class StepKind(enum.StrEnum):
 
 
 class Norm(enum.StrEnum):
-    """The norms of DESIGN.md that run a clock."""
+    """The norms that run a clock (docs/ARCHITECTURE.md, "Norms")."""
 
     N1_SIGNAL_FOLLOW_UP = "N1"
     N2_COMPLAINT_INFORMATION = "N2"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bot.domain.model import Norm, Role, normalise_word
+from bot.domain.model import Norm, Role, StepKind, normalise_word
 
 
 class Target(enum.StrEnum):
@@ -20,63 +20,72 @@ class Target(enum.StrEnum):
     COORDINATOR = "coordinator"
 
 
-class StepRole(enum.StrEnum):
-    """What a step is, by where it stands relative to the lapse."""
-
-    REMINDER = "reminder"
-    LAPSE = "lapse"
-    ESCALATION = "escalation"
+#: what a step of a chain is, by where it stands relative to the lapse: one name for a deadline
+#: step everywhere (``StepKind``: reminder, lapse, escalation)
+StepRole = StepKind
 
 
 @dataclass(frozen=True, slots=True)
 class NormShape:
+    """One norm with a clock: everything the bot needs to know of it but its lengths, which the
+    configuration gives under the keys named here. A new norm is one entry of ``NORMS`` plus
+    its texts (``norm.<id>``) and its default lengths (``bot/config.py``)."""
+
     norm: Norm
     #: the roles that must act, in order of preference (the first the case has)
     responsible: tuple[Role, ...]
+    #: ``[norms]`` keys of its length and of its reminder before the lapse
+    span_key: str
+    reminder_key: str
+    #: words people type for it, besides its id
+    words: tuple[str, ...] = ()
     #: a met window opens the next period at once (periodic evaluations)
     periodic: bool = False
     #: the role waiting for the action, when no person is named at the start
     waiting_role: Role | None = None
+    #: started by hand (``/termijn``); N1 is opened by a signal
+    by_hand: bool = True
 
 
-#: DESIGN.md's norms with a clock (N1 is routed per signal; its responsible roles are set
-#: when a signal is posted)
-SHAPES: dict[Norm, NormShape] = {
-    Norm.N1_SIGNAL_FOLLOW_UP: NormShape(Norm.N1_SIGNAL_FOLLOW_UP, (Role.COACH, Role.TEAM_LEAD)),
-    Norm.N2_COMPLAINT_INFORMATION: NormShape(
-        Norm.N2_COMPLAINT_INFORMATION, (Role.LANDLORD,), waiting_role=Role.COACH),
-    Norm.N3_COMPLAINT_START: NormShape(
-        Norm.N3_COMPLAINT_START, (Role.COACH, Role.TEAM_LEAD), waiting_role=Role.LANDLORD),
-    Norm.N5_FOUR_WEEK_CHECK: NormShape(Norm.N5_FOUR_WEEK_CHECK, (Role.COACH, Role.TEAM_LEAD)),
-    Norm.N6_SIX_WEEK_CHECK: NormShape(Norm.N6_SIX_WEEK_CHECK, (Role.COACH, Role.TEAM_LEAD)),
-    Norm.N7_RESOLUTION: NormShape(
-        Norm.N7_RESOLUTION, (Role.COACH, Role.TEAM_LEAD), waiting_role=Role.LANDLORD),
-    Norm.N10_EVALUATION: NormShape(
-        Norm.N10_EVALUATION, (Role.MONITOR, Role.COACH, Role.TEAM_LEAD), periodic=True),
-    Norm.N10_MINIMUM: NormShape(Norm.N10_MINIMUM, (Role.MONITOR, Role.COACH, Role.TEAM_LEAD)),
-    Norm.N12_YEARLY_EVALUATION: NormShape(
-        Norm.N12_YEARLY_EVALUATION, (Role.TEAM_LEAD, Role.COACH), periodic=True),
-}
-
-#: words people type for a norm, besides its id
-NORM_WORDS: dict[Norm, tuple[str, ...]] = {
-    Norm.N1_SIGNAL_FOLLOW_UP: ("signaal", "opvolging"),
-    Norm.N2_COMPLAINT_INFORMATION: ("klachtinformatie", "informatie"),
-    Norm.N3_COMPLAINT_START: ("klacht", "start", "behandeling"),
-    Norm.N5_FOUR_WEEK_CHECK: ("vierwekencheck", "vierweken", "4weken", "check4",
-                              "four_week_check"),
-    Norm.N6_SIX_WEEK_CHECK: ("zesweken", "zesweken_check", "zesweken_navraag", "6weken",
-                             "check6", "six_week_check"),
-    Norm.N7_RESOLUTION: ("opgelost", "oplossing", "3maanden", "driemaanden", "resolution"),
-    Norm.N10_EVALUATION: ("evaluatie", "trajectevaluatie"),
-    Norm.N10_MINIMUM: ("minimum", "tweejaar", "2jaar"),
-    Norm.N12_YEARLY_EVALUATION: ("jaarevaluatie", "jaarlijks"),
-}
+#: the registry of the norms with a clock (docs/ARCHITECTURE.md, "Norms")
+NORMS: dict[Norm, NormShape] = {n.norm: n for n in (
+    NormShape(Norm.N1_SIGNAL_FOLLOW_UP, (Role.COACH, Role.TEAM_LEAD), "signal_follow_up",
+              "signal_follow_up_reminder", ("signaal", "opvolging"), by_hand=False),
+    NormShape(Norm.N2_COMPLAINT_INFORMATION, (Role.LANDLORD,), "complaint_information",
+              "complaint_information_reminder", ("klachtinformatie", "informatie"),
+              waiting_role=Role.COACH),
+    NormShape(Norm.N3_COMPLAINT_START, (Role.COACH, Role.TEAM_LEAD), "complaint_start",
+              "complaint_start_reminder", ("klacht", "start", "behandeling"),
+              waiting_role=Role.LANDLORD),
+    NormShape(Norm.N5_FOUR_WEEK_CHECK, (Role.COACH, Role.TEAM_LEAD), "four_week_check",
+              "four_week_check_reminder",
+              ("vierwekencheck", "vierweken", "4weken", "check4", "four_week_check")),
+    NormShape(Norm.N6_SIX_WEEK_CHECK, (Role.COACH, Role.TEAM_LEAD), "six_week_check",
+              "six_week_check_reminder",
+              ("zesweken", "zesweken_check", "zesweken_navraag", "6weken", "check6",
+               "six_week_check")),
+    NormShape(Norm.N7_RESOLUTION, (Role.COACH, Role.TEAM_LEAD), "resolution",
+              "resolution_warning",
+              ("opgelost", "oplossing", "3maanden", "driemaanden", "resolution"),
+              waiting_role=Role.LANDLORD),
+    NormShape(Norm.N10_EVALUATION, (Role.MONITOR, Role.COACH, Role.TEAM_LEAD),
+              "trajectory_evaluation", "trajectory_evaluation_reminder",
+              ("evaluatie", "trajectevaluatie"), periodic=True),
+    NormShape(Norm.N10_MINIMUM, (Role.MONITOR, Role.COACH, Role.TEAM_LEAD),
+              "trajectory_minimum", "trajectory_minimum_reminder",
+              ("minimum", "tweejaar", "2jaar")),
+    NormShape(Norm.N12_YEARLY_EVALUATION, (Role.TEAM_LEAD, Role.COACH), "yearly_evaluation",
+              "yearly_evaluation_reminder", ("jaarevaluatie", "jaarlijks"), periodic=True),
+)}
+#: the same registry under its older name
+SHAPES = NORMS
+#: words people type for a norm, besides its id (from the registry)
+NORM_WORDS: dict[Norm, tuple[str, ...]] = {n: shape.words for n, shape in NORMS.items()}
 
 
 def parse_norm(text: str) -> Norm | None:
     word = normalise_word(text).replace("_", "")
-    for norm in Norm:
+    for norm in NORMS:
         if word in (norm.value.lower(), norm.name.lower().replace("_", "")):
             return norm
         if word in (w.replace("_", "") for w in NORM_WORDS[norm]):

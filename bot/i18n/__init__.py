@@ -47,9 +47,16 @@ def kind_name(lang: str, kind: str) -> str:
     return names.get(lang, names[DEFAULT_LANGUAGE])
 
 
-def when(lang: str, moment: datetime, tz: ZoneInfo = LOCAL) -> str:
+def use_timezone(name: str) -> None:
+    """The deployment's local time (``[bot] timezone``), for every moment shown; set once at
+    start-up, as the keyring is."""
+    global LOCAL  # noqa: PLW0603 - one process-wide setting, like crypto.install
+    LOCAL = ZoneInfo(name)
+
+
+def when(lang: str, moment: datetime, tz: ZoneInfo | None = None) -> str:
     """A moment in local time, as people write it: 'di 24 nov. 14:00'."""
-    return str(format_datetime(moment, "EEE d MMM HH:mm", tzinfo=tz, locale=lang))
+    return str(format_datetime(moment, "EEE d MMM HH:mm", tzinfo=tz or LOCAL, locale=lang))
 
 
 def time_left(lang: str, moment: datetime, now: datetime) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+from sqlalchemy.sql.expression import false
 
 from bot import crypto
 from bot.crypto import EncryptedAddress, EncryptedJSON, EncryptedText
@@ -298,6 +299,9 @@ class CaseChat(Base):
     #: than the known members (``case_chat_members``) means a stranger is in it
     member_total: Mapped[int | None] = mapped_column(Integer)
     counted_at: Mapped[datetime | None]
+    #: the network reports every join and leave of this chat to the bot (``Audience``)
+    follows_members: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
 
 
 class ProcessedUpdate(Base):

@@ -116,6 +116,10 @@ async def redeem(cmd: RedeemInvitation, uow: UnitOfWork, ctx: ServiceContext) ->
         raise errors.InvalidInvitation()
     case = await uow.cases.get(invitation.case_id)
     assert case is not None  # noqa: S101 - foreign key
+    if case.closed_at is not None:
+        # an invitation still open when its case closed leads nowhere (the same answer as
+        # any code that does not work: a stranger learns nothing of the case)
+        raise errors.InvalidInvitation()
     role = Role(invitation.role)
     added = await uow.cases.add_member(case.id, cmd.person_id, role,
                                        invitation.organisation_id, now)

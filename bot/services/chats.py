@@ -5,7 +5,8 @@ Only the coordinator or a member of that case's care team may link or unlink. A 
 known when they write in the chat or the network reports that they joined; they are forgotten
 when it reports that they left. The network's member count (Telegram's
 ``getChatMemberCount``; Matrix's joined members) is stored with the chat: while it counts
-more members than the bot knows, the chat holds a stranger.
+more members than the bot knows, or the network does not report every join (a Telegram bot
+that is no administrator), the chat holds a stranger.
 """
 
 from __future__ import annotations
@@ -118,4 +119,5 @@ async def note_members(cmd: NoteChatMembers, uow: UnitOfWork, ctx: ServiceContex
     if cmd.counted:
         chat.member_total = cmd.total
         chat.counted_at = now
+        chat.follows_members = cmd.followed
     return True

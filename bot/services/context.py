@@ -27,7 +27,7 @@ class ServiceContext:
     norms: NormSettings = field(default_factory=NormSettings)
     #: each norm's length and chain, and the working-day calendar and quiet hours
     policies: Policies = field(default_factory=_default_policies)
-    #: who may see what (the deployment's, never looser than DESIGN.md's table)
+    #: who may see what (the deployment's, never looser than docs/PRIVACY.md's table)
     privacy: Policy = field(default_factory=Policy)
     #: when signals of different kinds make a household pattern
     patterns: PatternSettings = field(default_factory=PatternSettings)

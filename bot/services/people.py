@@ -117,7 +117,8 @@ async def set_digest_time(cmd: SetDigestTime, uow: UnitOfWork, ctx: ServiceConte
 
 def parse_until(text: str, now: datetime, ctx: ServiceContext) -> datetime:
     """'2026-12-01', '1-12', '1-12-2026', '01/12' (back from that day on, local) or '3d',
-    '1w'. A day and month without a year mean the next such day from tomorrow on."""
+    '1w'. A day and month without a year mean the next such day; today is no moment to be
+    back (the answer then offers tomorrow)."""
     tz = ctx.policies.calendar.tz
     cleaned = text.strip().replace("/", "-")
     local_today = now.astimezone(tz).date()
@@ -130,7 +131,7 @@ def parse_until(text: str, now: datetime, ctx: ServiceContext) -> datetime:
             year = int(match.group(3) or local_today.year)
             try:
                 day = date(year, int(match.group(2)), int(match.group(1)))
-                if match.group(3) is None and day <= local_today:
+                if match.group(3) is None and day < local_today:
                     day = day.replace(year=year + 1)
             except ValueError:
                 raise _bad_moment(text, local_today) from None

@@ -32,11 +32,16 @@ async def list_cases(person: orm.Person, uow: UnitOfWork, ctx: ServiceContext) -
             open_windows = await visible_open_windows(uow, ctx, case.id, person.id, roles)
             lines.append(i18n.t(lang, "cases.line", code=case.code,
                                 roles=i18n.role_list(lang, roles), open=open_windows))
+            access.record(uow, person_id=person.id, role=roles, case_id=case.id,
+                          what="cases", purpose="/zaken", at=ctx.clock.now())
     if person.is_coordinator:
         cases = await uow.cases.all()
         if cases:
             lines.append(i18n.t(lang, "cases.header_coordinator"))
             for case in cases:
+                access.record(uow, person_id=person.id, role=access.COORDINATOR,
+                              case_id=case.id, what="cases", purpose="/zaken",
+                              at=ctx.clock.now())
                 lines.append(i18n.t(lang, "cases.line_coordinator", code=case.code,
                                     when=i18n.when(lang, case.created_at),
                                     members=await _member_counts(uow, case.id, lang)))

@@ -231,11 +231,12 @@ async def to_shared_chats(uow: UnitOfWork, ctx: ServiceContext, signal: Signal,
 async def chat_audience(uow: UnitOfWork, ctx: ServiceContext, chat: orm.CaseChat
                         ) -> ChatAudience:
     """The roles of every member of a shared chat the bot knows; anyone it cannot account for
-    (the network counts more members than it knows, or no count was made yet) is a
-    stranger."""
+    (the network counts more members than it knows, no count was made yet, or joins are not
+    reported to it) is a stranger."""
     people = await uow.case_chats.members(chat.id)
     held = [await uow.cases.roles_of(chat.case_id, person_id) for person_id in people]
-    unaccounted = chat.member_total is None or chat.member_total > len(people)
+    unaccounted = (chat.member_total is None or chat.member_total > len(people)
+                   or not chat.follows_members)
     return ctx.privacy.chat_audience(held, unaccounted)
 
 

@@ -14,7 +14,6 @@ from bot.domain import errors
 from bot.domain.model import CARE_TEAM, RUNNING, Role, Signal, Window, WindowStatus
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
-from bot.privacy import Info, Visibility
 from bot.render import Viewer
 from bot.services import access
 from bot.services.context import ServiceContext
@@ -37,6 +36,10 @@ def signal_state(lang: str, signal: Signal, window: Window | None, now: datetime
         if signal.report_status is not None:
             text += f", {i18n.t(lang, f'report.status.{signal.report_status}')}"
         return text
+    if window is not None and window.status not in RUNNING and \
+            window.status is not WindowStatus.LAPSED:
+        # a window that no longer runs (met, cancelled with its closed case) shows no clock
+        return i18n.t(lang, f"window.state.{window.status.value}")
     if window is not None and window.status is WindowStatus.LAPSED:
         return i18n.t(lang, "status.state_lapsed", due=i18n.when(lang, window.due_at),
                       roles=i18n.role_name(lang, window.responsible[0]))
@@ -317,14 +320,31 @@ async def dossier(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
     care = any(r in CARE_TEAM for r in roles)
     signals = {s.id: s for s in await uow.signals.of_case(case.id)}
     visible = {n for n, s in signals.items() if ctx.privacy.may_see_signal(roles, person.id, s)}
-    reasons = ctx.privacy.best(roles, Info.FREE_TEXT) is Visibility.SHOWN and care
+    known_windows: dict[int, tuple[bool, Signal | None]] = {}
+
+    async def window_of(window_id: object) -> tuple[bool, Signal | None]:
+        """Whether the reader may know of a window (the landlord's own N2, the window of a
+        signal she may see), and its signal."""
+        if not isinstance(window_id, int):
+            return False, None
+        if window_id not in known_windows:
+            window = await uow.windows.get(window_id)
+            subject = signals.get(window.signal_id) if window and window.signal_id else None
+            known_windows[window_id] = (
+                window is not None and window.case_id == case.id and (
+                    window.signal_id is None or subject is not None) and
+                ctx.privacy.may_know_window(roles, person.id, window, subject), subject)
+        return known_windows[window_id]
+
     lines = []
     for row in await uow.timeline.of_case(case.id):
         if row.signal_id is not None and row.signal_id not in visible:
             continue
-        if not care and row.signal_id is None and row.event not in _PUBLIC_EVENTS:
-            continue
         data = row.data or {}
+        knows, subject = await window_of(data.get("window"))
+        if not care and row.signal_id is None and row.event not in _PUBLIC_EVENTS and \
+                not knows:
+            continue
         signal = signals.get(row.signal_id) if row.signal_id is not None else None
         what = i18n.t(
             lang, f"timeline.{row.event}",
@@ -334,7 +354,7 @@ async def dossier(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
             norm=i18n.t(lang, f"norm.{data['norm']}") if data.get("norm") else "",
             status=i18n.t(lang, f"report.status.{data['status']}") if data.get("status")
             else "")
-        if reasons and data.get("reason"):
+        if data.get("reason") and _reads_reason(ctx, roles, signal or subject, data):
             what += i18n.t(lang, "dossier.reason", reason=data["reason"])
         lines.append(i18n.t(lang, "dossier.line", when=i18n.when(lang, row.at), what=what))
     access.record(uow, person_id=person.id, role=roles, case_id=case.id, what="dossier",
@@ -342,6 +362,17 @@ async def dossier(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
     header = i18n.t(lang, "dossier.header", code=case.code, roles=i18n.role_list(lang, roles),
                     count=len(lines))
     return "\n".join([header, *lines])
+
+
+def _reads_reason(ctx: ServiceContext, roles: list[Role], signal: Signal | None,
+                  data: dict[str, object]) -> bool:
+    """A pause or extension reason: the care team reads it on the timeline; anyone else only
+    once its poster let it go to their role (and the policy lets them read its class)."""
+    if ctx.privacy.reads_reason_at_once(roles, signal):
+        return True
+    readers = data.get("reason_readers")
+    return data.get("reason_status") == "sent" and isinstance(readers, list) and any(
+        r.value in readers for r in roles) and ctx.privacy.may_read_reason(roles, signal)
 
 
 #: events without a signal that every member may read in the file

@@ -39,7 +39,7 @@ from bot.domain.model import (
     Window,
     WindowStatus,
 )
-from bot.domain.norms import SHAPES, StepRole, Target, parse_norm
+from bot.domain.norms import NORMS, SHAPES, StepRole, Target, parse_norm
 from bot.domain.quiet import quiet_length, quiet_until
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
@@ -48,8 +48,6 @@ from schedules.norms import NormPolicy
 
 log = logging.getLogger(__name__)
 
-_KIND = {StepRole.REMINDER: StepKind.REMINDER, StepRole.LAPSE: StepKind.LAPSE,
-         StepRole.ESCALATION: StepKind.ESCALATION}
 
 
 class UnknownWindow(errors.DomainError):
@@ -77,7 +75,7 @@ def planned_steps(policy: NormPolicy, ctx: ServiceContext, opened_at: datetime, 
             continue
         if step.seq in skip and not (redo_after is not None and moment > redo_after):
             continue
-        steps.append(PlannedStep(seq=step.seq, kind=_KIND[step.role], due_at=moment,
+        steps.append(PlannedStep(seq=step.seq, kind=step.role, due_at=moment,
                                  notify=tuple(step.targets), urgent=step.urgent))
     return steps
 
@@ -176,17 +174,22 @@ class Recipient:
     on_behalf_of: int | None = None
 
 
-async def _stand_in(uow: UnitOfWork, case_id: int, person_id: int, now: datetime
-                    ) -> tuple[int, int | None]:
-    """The person who receives ``person_id``'s nudges now: a backup while they are away."""
+async def _stand_in(uow: UnitOfWork, ctx: ServiceContext, case_id: int, person_id: int,
+                    now: datetime) -> tuple[int, int | None]:
+    """The person who receives ``person_id``'s nudges now: a backup while they are away, if
+    the policy lets the backup stand in in THIS case (their own roles here see at least what
+    the absent person's do); otherwise a team lead of the case who may."""
     absence = await uow.absences.current(person_id, now)
     if absence is None:
         return person_id, None
-    if absence.backup_id is not None and await uow.cases.roles_of(case_id, absence.backup_id):
+    absent_roles = await uow.cases.roles_of(case_id, person_id)
+    if absence.backup_id is not None and ctx.privacy.may_stand_in(
+            absent_roles, await uow.cases.roles_of(case_id, absence.backup_id)):
         return absence.backup_id, person_id
     for lead in await uow.cases.members(case_id, (Role.TEAM_LEAD,)):
-        if lead.person_id != person_id and await uow.absences.current(lead.person_id,
-                                                                        now) is None:
+        if lead.person_id != person_id and await uow.absences.current(
+                lead.person_id, now) is None and ctx.privacy.may_stand_in(
+                absent_roles, await uow.cases.roles_of(case_id, lead.person_id)):
             return lead.person_id, person_id
     return person_id, None
 
@@ -209,15 +212,16 @@ async def responsible_people(uow: UnitOfWork, window: Window, exclude: int | Non
     return await holders(uow, window.case_id, window.responsible, exclude)
 
 
-async def recipients(uow: UnitOfWork, window: Window, targets: tuple[str, ...], now: datetime,
-                     exclude: int | None) -> list[Recipient]:
+async def recipients(uow: UnitOfWork, ctx: ServiceContext, window: Window,
+                     targets: tuple[str, ...], now: datetime, exclude: int | None
+                     ) -> list[Recipient]:
     out: list[Recipient] = []
     seen: set[int] = set()
 
     async def add(person_id: int, target: Target, substitute: bool) -> None:
         on_behalf = None
         if substitute:
-            person_id, on_behalf = await _stand_in(uow, window.case_id, person_id, now)
+            person_id, on_behalf = await _stand_in(uow, ctx, window.case_id, person_id, now)
         if person_id not in seen:
             seen.add(person_id)
             out.append(Recipient(person_id, target, on_behalf))
@@ -302,6 +306,11 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
             return False
     elif window.status is not WindowStatus.OPEN:
         return False
+    if step.kind is StepKind.REMINDER and now >= window.due_at:
+        # carried out only after the window's moment (the bot was down): a reminder that it
+        # "expires … ago" helps nobody; the lapse that follows says it
+        log.info("window %s: reminder skipped, the window's moment has passed", window.id)
+        return False
     case = await uow.cases.get(window.case_id)
     case_code = case.code if case else "?"
     signal = await uow.signals.get(window.signal_id) if window.signal_id else None
@@ -322,7 +331,7 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
     def late_note(lang: str) -> str:
         return i18n.t(lang, "deadline.late", due=i18n.when(lang, step.due_at)) if late else ""
 
-    for recipient in await recipients(uow, window, step.notify, now, exclude=poster):
+    for recipient in await recipients(uow, ctx, window, step.notify, now, exclude=poster):
         behalf_name = None
         if recipient.on_behalf_of is not None:
             absent = await uow.persons.get(recipient.on_behalf_of)
@@ -479,11 +488,12 @@ async def extend(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id
 
 
 def may_start(roles: list[Role], norm: Norm) -> bool:
-    """Who may start a window by hand: the care team any; others the norms they answer for."""
+    """Who may start a window by hand: the care team any; others only the norms they must
+    act on themselves (the landlord N2). Waiting for a norm (the landlord for N3 and N7,
+    which are the team's) gives no right to start it."""
     if any(r in CARE_TEAM for r in roles):
         return True
-    shape = SHAPES[norm]
-    return any(r in shape.responsible or r is shape.waiting_role for r in roles)
+    return any(r in SHAPES[norm].responsible for r in roles)
 
 
 # --- the use cases behind /termijn, /gedaan, /pauzeer, /hervat, /verleng, /reden ---------
@@ -551,9 +561,9 @@ async def start_window(cmd: StartWindow, uow: UnitOfWork, ctx: ServiceContext
     if case.closed_at is not None:
         raise errors.CaseClosed(code=case.code)
     norm = parse_norm(cmd.norm_text)
-    if norm is None or norm is Norm.N1_SIGNAL_FOLLOW_UP:
+    if norm is None or not NORMS[norm].by_hand:
         raise UnknownNorm(given=cmd.norm_text, choices=tuple(
-            n for n in SHAPES if n is not Norm.N1_SIGNAL_FOLLOW_UP))
+            n for n, shape in NORMS.items() if shape.by_hand))
     if not may_start(roles, norm):
         raise errors.NotAllowed()
     shape = SHAPES[norm]

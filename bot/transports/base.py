@@ -92,6 +92,10 @@ class Audience:
     #: how many members the network says there are, the bot itself not counted; ``None``
     #: when unknown (then nobody may be assumed absent)
     total: int | None
+    #: the transport reports every join and leave from now on (``Incoming.event``): Matrix
+    #: always; Telegram only where the bot is an administrator. Otherwise a count is true
+    #: only at the moment it was made, and the chat is treated as holding a stranger
+    followed: bool = False
 
 
 class DeliveryError(Exception):
@@ -151,4 +155,13 @@ class Transport(Protocol):
 
         Raises :class:`RetryLater` or :class:`PermanentFailure`.
         """
+        ...
+
+
+class Counts(Protocol):
+    """A transport with group chats also answers who is in one (``None``: it cannot tell).
+    The core asks after a group is linked and whenever the network reports a join or a
+    leave (``Incoming.event``)."""
+
+    async def audience(self, chat_id: str) -> Audience | None:
         ...

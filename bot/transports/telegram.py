@@ -39,6 +39,8 @@ from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
+    ChatMember,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -61,6 +63,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import i18n
 from bot.config import ConfigError, TelegramSettings
 from bot.transports.base import (
+    Audience,
     Choice,
     Incoming,
     IncomingHandler,
@@ -72,8 +75,14 @@ from bot.transports.base import (
 
 log = logging.getLogger(__name__)
 
-#: the update types the bot asks for
-ALLOWED_UPDATES = ("message", "callback_query")
+#: the update types the bot asks for: messages and button presses, and changes of a group's
+#: members (``chat_member``: only sent where the bot is an administrator, and only when asked
+#: for) and of the bot's own membership (``my_chat_member``), so that the policy knows a
+#: shared chat's audience (docs/PRIVACY.md)
+ALLOWED_UPDATES = ("message", "callback_query", "chat_member", "my_chat_member")
+
+#: the statuses of a member who is in the chat
+IN_CHAT = frozenset({"creator", "administrator", "member"})
 #: Telegram's limits on one message
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
@@ -248,6 +257,12 @@ def _guard_logs(token: str) -> None:
             logger.addFilter(_RedactToken(token))
 
 
+def _in_chat(member: ChatMember) -> bool:
+    if member.status in IN_CHAT:
+        return True
+    return member.status == "restricted" and bool(getattr(member, "is_member", False))
+
+
 class TelegramTransport:
     name = "telegram"
 
@@ -405,6 +420,9 @@ class TelegramTransport:
 
     async def _incoming(self, update: Update) -> Incoming | None:
         key = str(update.update_id)
+        changed = update.chat_member or update.my_chat_member
+        if changed is not None:
+            return self._membership(changed, key)
         query = update.callback_query
         if query is not None:
             command = self._command_of(query.data or "")
@@ -425,6 +443,17 @@ class TelegramTransport:
                 is_group=chat is not None and chat.type != "private", is_choice=True,
                 choice_message_id=pressed, language_hint=user.language_code, update_key=key)
         message = update.message
+        if message is not None and message.chat.type != "private" and (
+                message.new_chat_members or message.left_chat_member):
+            # the service message a group shows when people join or leave
+            joined = message.new_chat_members or ()
+            who = joined[0] if joined else message.left_chat_member
+            if who is not None:
+                return Incoming(
+                    transport=self.name, chat_id=str(message.chat.id), sender_id=str(who.id),
+                    sender_name="", text="", is_group=True, update_key=key,
+                    event="member_joined" if joined else "member_left",
+                    member_id=str(who.id))
         if message is None or message.text is None or message.from_user is None:
             return None
         is_group = message.chat.type != "private"
@@ -436,6 +465,33 @@ class TelegramTransport:
             sender_name=sender.full_name, text=message.text,
             message_id=str(message.message_id), is_group=is_group,
             language_hint=sender.language_code, update_key=key)
+
+    def _membership(self, changed: ChatMemberUpdated, key: str) -> Incoming | None:
+        """Someone (or the bot itself) joined or left a group, or its rights changed: the
+        core counts the group's members again."""
+        if changed.chat.type == "private":
+            return None
+        old, new = changed.old_chat_member, changed.new_chat_member
+        was_in, is_in = _in_chat(old), _in_chat(new)
+        member = new.user
+        if was_in == is_in and member.id != (self._app.bot.id if self._app else None):
+            return None  # a change of rights, no change of who is in it
+        return Incoming(
+            transport=self.name, chat_id=str(changed.chat.id), sender_id=str(member.id),
+            sender_name="", text="", is_group=True, update_key=key,
+            event="member_joined" if is_in else "member_left", member_id=str(member.id))
+
+    async def audience(self, chat_id: str) -> Audience:
+        """Who is in a group, as far as Telegram tells: it lists no members, so only the
+        count (``getChatMemberCount``, without the bot), and whether the bot is an
+        administrator (``getChatMember``), so that it hears of every join; the core compares
+        the count with the members it knows."""
+        bot = self._bot()
+        count = await bot.get_chat_member_count(int(chat_id))
+        me = await bot.get_chat_member(int(chat_id), bot.id)
+        # only an administrator is told of others' joins and leaves (chat_member updates)
+        return Audience(member_ids=frozenset(), total=max(count - 1, 0),
+                        followed=me.status in ("administrator", "creator"))
 
     def _addressed_to_me(self, text: str) -> bool:
         """In a group, ``/cmd@OtherBot`` is for another bot."""

@@ -194,6 +194,8 @@ class StoredChat:
     #: private chat: the user blocked the bot; group: the bot was removed from it
     blocked: bool = False
     last_message_id: int = 0
+    #: group: its members (user id → status: creator, administrator, member), the bot too
+    members: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_group(self) -> bool:
@@ -926,6 +928,9 @@ class FakeBotApi:
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "getChat": self._get_chat,
+            "getChatMemberCount": self._get_chat_member_count,
+            "getChatMember": self._get_chat_member,
+            "getChatMembersCount": self._get_chat_member_count,  # the deprecated name
             "sendChatAction": self._send_chat_action,
             "logOut": self._true,
             "close": self._true,
@@ -1008,7 +1013,64 @@ class FakeBotApi:
             raise ValueError("group chat ids are negative")
         chat = self._chats.setdefault(chat_id, StoredChat(chat_id, chat_type))
         chat.type, chat.title, chat.username = chat_type, title or f"Group {chat_id}", username
+        chat.members.setdefault(self.bot_user.id, "member")
         return chat
+
+    def member_joins(self, chat_id: int, user_id: int, *, first_name: str = "Test",
+                     added_by: int | None = None) -> JSON | None:
+        """A person joins a group (or is added). Telegram tells the bot through a
+        ``chat_member`` update only where the bot is an administrator and asked for them in
+        ``allowed_updates``; returns that update, or ``None`` when the bot is not told."""
+        chat = self._group(chat_id)
+        user = self._users.get(user_id) or self.add_user(user_id, first_name=first_name)
+        old = chat.members.get(user_id, "left")
+        chat.members[user_id] = "member"
+        return self._member_changed(chat, user, old, "member", actor=added_by)
+
+    def member_leaves(self, chat_id: int, user_id: int, *, kicked_by: int | None = None
+                      ) -> JSON | None:
+        """A person leaves a group (or is removed); told as :meth:`member_joins`."""
+        chat = self._group(chat_id)
+        user = self._users.get(user_id) or self.add_user(user_id)
+        old = chat.members.pop(user_id, "left")
+        new = "kicked" if kicked_by is not None else "left"
+        return self._member_changed(chat, user, old, new, actor=kicked_by)
+
+    def promote_bot(self, chat_id: int, *, by: int) -> JSON:
+        """An administrator makes the bot an administrator: a ``my_chat_member`` update (from
+        now on the bot may receive ``chat_member`` updates of that group)."""
+        chat = self._group(chat_id)
+        old = chat.members.get(self.bot_user.id, "member")
+        chat.members[self.bot_user.id] = "administrator"
+        actor = self._users.get(by) or self.add_user(by)
+        return self.push_update("my_chat_member", self._member_update(
+            chat, actor, self.bot_user, old, "administrator"))
+
+    def member_count(self, chat_id: int) -> int:
+        """What getChatMemberCount answers: every member, the bot included."""
+        return len(self._group(chat_id).members)
+
+    def _group(self, chat_id: int) -> StoredChat:
+        chat = self._chats.get(chat_id)
+        if chat is None or not chat.is_group:
+            raise ValueError(f"no group {chat_id}")
+        return chat
+
+    def _member_changed(self, chat: StoredChat, user: StoredUser, old: str, new: str, *,
+                        actor: int | None) -> JSON | None:
+        if chat.members.get(self.bot_user.id) not in ("administrator", "creator"):
+            return None  # a bot that is no administrator is not told of others' changes
+        if "chat_member" not in self._allowed_updates:
+            return None  # not among the updates the bot asked for (nor a default)
+        by = self._users.get(actor) if actor is not None else user
+        return self.push_update("chat_member", self._member_update(chat, by or user, user, old,
+                                                                   new))
+
+    def _member_update(self, chat: StoredChat, actor: StoredUser, user: StoredUser, old: str,
+                       new: str) -> JSON:
+        return {"chat": chat.to_json(), "from": actor.to_json(), "date": self._now(),
+                "old_chat_member": _chat_member(user, old),
+                "new_chat_member": _chat_member(user, new)}
 
     def user_sends(
         self,
@@ -1046,6 +1108,7 @@ class FakeBotApi:
             chat = self.add_group(
                 chat_id, title=title or (existing.title if existing else None), chat_type=chat_type
             )
+            chat.members.setdefault(user_id, "member")  # who writes in a group is in it
         reply_to = self._messages.get((chat.id, reply_to_message_id or 0))
         message = StoredMessage(
             message_id=chat.next_message_id(),
@@ -1580,6 +1643,25 @@ class FakeBotApi:
     def _get_chat(self, p: _Params) -> JSON:
         return self._chat(p, writing=False).full_info()
 
+    def _get_chat_member_count(self, p: _Params) -> int:
+        chat = self._chat(p, writing=False)
+        if chat.blocked:
+            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
+        if not chat.is_group:
+            return 2  # a private chat: the person and the bot
+        return len(chat.members)
+
+    def _get_chat_member(self, p: _Params) -> JSON:
+        chat = self._chat(p, writing=False)
+        user_id = p.get_int("user_id", required=True)
+        assert user_id is not None
+        user = self.bot_user if user_id == self.bot_user.id else self._users.get(user_id)
+        if user is None:
+            raise _bad_request("PARTICIPANT_ID_INVALID")
+        if not chat.is_group:
+            return _chat_member(user, "member")
+        return _chat_member(user, chat.members.get(user_id, "left"))
+
     def _send_chat_action(self, p: _Params) -> bool:
         self._chat(p)
         if p.get_str("action") not in _CHAT_ACTIONS:
@@ -1593,6 +1675,24 @@ def _scope_key(scope: Any) -> str:
     if not isinstance(scope, dict) or "type" not in scope:
         raise _bad_request("can't parse BotCommandScope JSON object")
     return json.dumps(scope, sort_keys=True)
+
+
+def _chat_member(user: StoredUser, status: str) -> JSON:
+    """A ChatMember object of the given status, with the fields the Bot API sends."""
+    data: JSON = {"status": status, "user": user.to_json()}
+    if status == "administrator":
+        data.update({
+            "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+            "can_delete_messages": False, "can_manage_video_chats": False,
+            "can_restrict_members": False, "can_promote_members": False,
+            "can_change_info": False, "can_invite_users": True, "can_post_stories": False,
+            "can_edit_stories": False, "can_delete_stories": False,
+        })
+    elif status == "creator":
+        data["is_anonymous"] = False
+    elif status == "kicked":
+        data["until_date"] = 0
+    return data
 
 
 def _update_kind(update: JSON) -> str:

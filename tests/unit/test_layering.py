@@ -1,4 +1,4 @@
-"""The layering of docs/ARCHITECTURE.md: the domain imports no ORM, transport or scheduler; handlers
+"""The layering of docs/ARCHITECTURE.md: the domain imports no ORM, transport or scheduler;
 import no transport library; transports reach no service or table."""
 
 from __future__ import annotations

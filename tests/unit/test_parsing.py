@@ -66,3 +66,14 @@ def test_invitation_codes_hash_alike_however_typed() -> None:
     assert normalise_invite_code("ab2c-dE3f-gh4j") == "AB2CDE3FGH4J"
     assert hash_code("AB2C-DE3F-GH4J") == hash_code("ab2cde3fgh4j")
     assert hash_code("AB2C-DE3F-GH4J") != hash_code("AB2C-DE3F-GH4K")
+
+
+def test_one_duration_parser_for_configuration_and_commands() -> None:
+    """A configured duration and a typed span agree: '2w' is fourteen days in both."""
+    for text in ("2w", "3d", "1h30m", "2 weken", "90 minuten"):
+        span = Span.parse(text)
+        days = timedelta(days=span.days) if span.kind == "calendar" else span.duration
+        assert parse_duration(text) == days
+    for text in ("1mo", "1wd", "1y"):
+        with pytest.raises(ValueError, match="no fixed length"):
+            parse_duration(text)
