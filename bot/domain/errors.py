@@ -65,3 +65,41 @@ class CaseClosed(DomainError):
     """The case was closed: nothing new goes into it."""
 
     key = "error.case_closed"
+
+
+class WindowNotOpen(DomainError):
+    """A window that does not run (any more) cannot be changed so."""
+
+    key = "error.window_not_open"
+
+
+class WindowNotPaused(DomainError):
+    key = "error.window_not_paused"
+
+
+class ExtensionTooLong(DomainError):
+    key = "error.extension_too_long"
+
+
+class NoExtension(DomainError):
+    """An extension that moves nothing (zero time) is none."""
+
+    key = "error.bad_span"
+
+
+class NotAComplaint(DomainError):
+    key = "error.not_a_complaint"
+
+
+class NotReleasable(DomainError):
+    """A signal the person may see, but that is no complaint the care team can release."""
+
+    key = "error.not_releasable"
+
+
+class AlreadyReleased(DomainError):
+    key = "error.already_released"
+
+
+class AlreadyResolved(DomainError):
+    key = "error.already_resolved"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from datetime import datetime
 
 
 class Event(enum.StrEnum):
@@ -29,3 +31,59 @@ class Event(enum.StrEnum):
     CHAT_LINKED = "chat_linked"
     CHAT_UNLINKED = "chat_unlinked"
     CASE_CLOSED = "case_closed"
+
+
+# --- what an aggregate's method returns: one event per change it made -----------------------
+
+@dataclass(frozen=True, slots=True)
+class WindowPaused:
+    window_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResumed:
+    window_id: int
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowExtended:
+    window_id: int
+    due_at: datetime
+    #: a lapsed window whose moment is ahead again runs again
+    reopened: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WindowMet:
+    window_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowLapsed:
+    window_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStopped:
+    """Cancelled (its case closed)."""
+
+    window_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasedToTenant:
+    signal_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResolved:
+    signal_id: int
+
+
+WindowEvent = (WindowPaused | WindowResumed | WindowExtended | WindowMet | WindowLapsed
+               | WindowStopped)

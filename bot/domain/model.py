@@ -8,9 +8,21 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import TypeVar
+
+from bot.domain import errors
+from bot.domain.events import (
+    ReleasedToTenant,
+    ReportResolved,
+    WindowExtended,
+    WindowLapsed,
+    WindowMet,
+    WindowPaused,
+    WindowResumed,
+    WindowStopped,
+)
 
 E = TypeVar("E", bound=enum.StrEnum)
 
@@ -230,6 +242,31 @@ class Signal:
     report_status: str | None = None
     released_to_tenant: bool = False
 
+    # --- its rules (an aggregate: each method refuses an illegal change, or returns the
+    # changed signal and what happened)
+    def release_to_tenant(self, *, is_complaint: bool) -> tuple[Signal, ReleasedToTenant]:
+        """The team discussed a complaint with the tenant: its facts become theirs. Only a
+        complaint (the policy says which kinds are), and once."""
+        if self.kind in TENANT_REPORTS:
+            raise errors.NotAComplaint(number=self.id)
+        if not is_complaint:
+            raise errors.NotReleasable(number=self.id, kind=self.kind)
+        if self.released_to_tenant:
+            raise errors.AlreadyReleased(number=self.id)
+        return replace(self, released_to_tenant=True), ReleasedToTenant(self.id)
+
+    def resolve_report(self) -> tuple[Signal, ReportResolved]:
+        """A tenant's report is resolved, once."""
+        if self.report_status == "done":
+            raise errors.AlreadyResolved(number=self.id)
+        return replace(self, report_status="done"), ReportResolved(self.id)
+
+    def report_status_on_acknowledgement(self) -> str | None:
+        """An acknowledged report is in progress; a resolved one stays resolved."""
+        if self.report_status is None or self.report_status == "done":
+            return self.report_status
+        return "in_progress"
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -246,6 +283,55 @@ class Window:
     policy: str | None = None
     paused_at: datetime | None = None
     period: int = 1
+    closed_at: datetime | None = None
+
+    # --- its rules (an aggregate, as ``Signal``): open → (pause ⇄ resume) → met | lapsed |
+    # stopped; a lapsed window extended past now runs again
+    def pause(self, now: datetime) -> tuple[Window, WindowPaused]:
+        if self.status is not WindowStatus.OPEN:
+            raise errors.WindowNotOpen(number=self.id, state=self.status)
+        return replace(self, status=WindowStatus.PAUSED, paused_at=now), WindowPaused(self.id,
+                                                                                      now)
+
+    def resume(self, now: datetime) -> tuple[Window, WindowResumed]:
+        """Runs again; its moment moves by the time it was paused."""
+        if self.status is not WindowStatus.PAUSED or self.paused_at is None:
+            raise errors.WindowNotPaused(number=self.id)
+        due = self.due_at + (now - self.paused_at)
+        return (replace(self, status=WindowStatus.OPEN, paused_at=None, due_at=due),
+                WindowResumed(self.id, due))
+
+    def extend(self, due: datetime, now: datetime, *, at_most: timedelta
+               ) -> tuple[Window, WindowExtended]:
+        """Its moment moves later, by some time and by no more than ``at_most``."""
+        if self.status not in (WindowStatus.OPEN, WindowStatus.LAPSED):
+            raise errors.WindowNotOpen(number=self.id, state=self.status)
+        if due <= self.due_at:
+            raise errors.NoExtension(given="0")
+        if due - self.due_at > at_most:
+            raise errors.ExtensionTooLong(limit=at_most.days)
+        reopened = self.status is WindowStatus.LAPSED and due > now
+        changed = replace(self, due_at=due)
+        if reopened:
+            changed = replace(changed, status=WindowStatus.OPEN, closed_at=None)
+        return changed, WindowExtended(self.id, due, reopened)
+
+    def complete(self, now: datetime) -> tuple[Window, WindowMet]:
+        if self.status not in RUNNING:
+            raise errors.WindowNotOpen(number=self.id, state=self.status)
+        return replace(self, status=WindowStatus.MET, closed_at=now), WindowMet(self.id, now)
+
+    def lapse(self, now: datetime) -> tuple[Window, WindowLapsed]:
+        if self.status is not WindowStatus.OPEN:
+            raise errors.WindowNotOpen(number=self.id, state=self.status)
+        return (replace(self, status=WindowStatus.LAPSED, closed_at=now),
+                WindowLapsed(self.id, now))
+
+    def stop(self, now: datetime) -> tuple[Window, WindowStopped]:
+        if self.status not in RUNNING:
+            raise errors.WindowNotOpen(number=self.id, state=self.status)
+        return (replace(self, status=WindowStatus.CANCELLED, closed_at=now),
+                WindowStopped(self.id, now))
 
 
 @dataclass(frozen=True, slots=True)

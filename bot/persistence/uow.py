@@ -352,6 +352,17 @@ class WindowRepository:
         row = await self.session.get(orm.WindowRow, window_id)
         return None if row is None else _window(row)
 
+    async def save(self, window: model.Window, *, was: WindowStatus) -> bool:
+        """Store a window its aggregate changed, if it is still as it was read (``was``):
+        ``False`` when another transaction changed it first."""
+        result = await self.session.execute(
+            update(orm.WindowRow)
+            .where(orm.WindowRow.id == window.id, orm.WindowRow.status == was.value)
+            .values(status=window.status.value, due_at=window.due_at,
+                    paused_at=window.paused_at, closed_at=window.closed_at)
+            .execution_options(synchronize_session="evaluate"))
+        return getattr(result, "rowcount", 0) == 1
+
     async def row(self, window_id: int) -> orm.WindowRow | None:
         return await self.session.get(orm.WindowRow, window_id)
 
@@ -466,7 +477,7 @@ def _window(row: orm.WindowRow) -> model.Window:
         responsible=tuple(Role(r) for r in row.responsible.split(",") if r),
         waiting_person_id=row.waiting_person_id, opened_at=row.opened_at, due_at=row.due_at,
         status=WindowStatus(row.status), base_due_at=row.base_due_at, policy=row.policy,
-        paused_at=row.paused_at, period=row.period,
+        paused_at=row.paused_at, period=row.period, closed_at=row.closed_at,
     )
 
 

@@ -339,8 +339,9 @@ async def acknowledge(cmd: AcknowledgeSignal, uow: UnitOfWork, ctx: ServiceConte
     if signal.kind in TENANT_REPORTS:
         # the tenant's own report: its status moves on (a resolved one stays resolved), and
         # the tenant hears it neutrally
-        if signal.report_status != "done":
-            await uow.signals.update(signal.id, report_status="in_progress")
+        status = signal.report_status_on_acknowledgement()
+        if status != signal.report_status:
+            await uow.signals.update(signal.id, report_status=status)
         await notify.to_person(
             uow, signal.posted_by,
             lambda lang: i18n.t(lang, "report.update", code=signal.case_code,
@@ -366,22 +367,10 @@ async def acknowledge(cmd: AcknowledgeSignal, uow: UnitOfWork, ctx: ServiceConte
 
 # --- releasing a complaint to the tenant, resolving a tenant's report -----------------------
 
-class NotAComplaint(errors.DomainError):
-    key = "error.not_a_complaint"
-
-
-class AlreadyReleased(errors.DomainError):
-    key = "error.already_released"
-
-
-class AlreadyResolved(errors.DomainError):
-    key = "error.already_resolved"
-
-
-class NotYoursToRelease(errors.DomainError):
-    """A signal the person may see, but that is no complaint the care team can release."""
-
-    key = "error.not_releasable"
+NotAComplaint = errors.NotAComplaint
+AlreadyReleased = errors.AlreadyReleased
+AlreadyResolved = errors.AlreadyResolved
+NotYoursToRelease = errors.NotReleasable
 
 
 class NotYoursToResolve(errors.DomainError):
@@ -397,12 +386,8 @@ async def release_to_tenant(cmd: ReleaseToTenant, uow: UnitOfWork, ctx: ServiceC
     if signal is None or not ctx.privacy.may_see_signal(roles, cmd.person_id, signal):
         raise errors.UnknownSignal(number=cmd.signal_id)
     care = next((r for r in roles if r in CARE_TEAM), None)
-    if signal.kind in TENANT_REPORTS:
-        raise NotAComplaint(number=signal.id)
-    if care is None or not ctx.privacy.is_complaint(signal.kind):
-        raise NotYoursToRelease(number=signal.id, kind=signal.kind)
-    if signal.released_to_tenant:
-        raise AlreadyReleased(number=signal.id)
+    released, _ = signal.release_to_tenant(
+        is_complaint=care is not None and ctx.privacy.is_complaint(signal.kind))
     now = ctx.clock.now()
     await uow.signals.update(signal.id, released_to_tenant=True)
     uow.timeline.record(case_id=signal.case_id, at=now, event=Event.RELEASED_TO_TENANT,
@@ -412,7 +397,7 @@ async def release_to_tenant(cmd: ReleaseToTenant, uow: UnitOfWork, ctx: ServiceC
         await notify.to_person(uow, tenant.person_id,
                                lambda lang: i18n.t(lang, "release.notice", code=code), now,
                                case_id=signal.case_id)
-    return replace(signal, released_to_tenant=True)
+    return released
 
 
 async def resolve_report(cmd: ResolveReport, uow: UnitOfWork, ctx: ServiceContext) -> Signal:
@@ -425,8 +410,7 @@ async def resolve_report(cmd: ResolveReport, uow: UnitOfWork, ctx: ServiceContex
     role = next((r for r in roles if r in CARE_TEAM or r is Role.LANDLORD), None)
     if role is None or signal.kind not in TENANT_REPORTS or signal.posted_by == cmd.person_id:
         raise NotYoursToResolve(number=signal.id)
-    if signal.report_status == "done":
-        raise AlreadyResolved(number=signal.id)
+    resolved, _ = signal.resolve_report()
     now = ctx.clock.now()
     await uow.signals.update(signal.id, report_status="done")
     uow.timeline.record(case_id=signal.case_id, at=now, event=Event.REPORT_STATUS,
@@ -440,4 +424,4 @@ async def resolve_report(cmd: ResolveReport, uow: UnitOfWork, ctx: ServiceContex
         uow, signal.posted_by,
         lambda lang: i18n.t(lang, "report.update", code=code, number=number),
         now, case_id=signal.case_id)
-    return replace(signal, report_status="done")
+    return resolved

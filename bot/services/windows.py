@@ -29,7 +29,6 @@ from bot.domain.commands import (
 from bot.domain.events import Event
 from bot.domain.model import (
     CARE_TEAM,
-    RUNNING,
     Norm,
     PlannedStep,
     Role,
@@ -54,12 +53,8 @@ class UnknownWindow(errors.DomainError):
     key = "error.unknown_window"
 
 
-class WindowNotOpen(errors.DomainError):
-    key = "error.window_not_open"
-
-
-class WindowNotPaused(errors.DomainError):
-    key = "error.window_not_paused"
+WindowNotOpen = errors.WindowNotOpen
+WindowNotPaused = errors.WindowNotPaused
 
 
 def planned_steps(policy: NormPolicy, ctx: ServiceContext, opened_at: datetime, due: datetime,
@@ -124,8 +119,8 @@ async def open_windows(uow: UnitOfWork, ctx: ServiceContext, norm: Norm,
     return ids
 
 
-async def rebuild(uow: UnitOfWork, ctx: ServiceContext, row: orm.WindowRow, now: datetime,
-                  *, redo: bool) -> None:
+async def rebuild(uow: UnitOfWork, ctx: ServiceContext, row: orm.WindowRow | Window,
+                  now: datetime, *, redo: bool) -> None:
     """Replace a window's pending steps after its due moment or its chain changed."""
     await uow.windows.delete_pending(row.id)
     if row.status == WindowStatus.PAUSED.value:
@@ -310,7 +305,7 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
         # carried out only after the window's moment (the bot was down): a reminder that it
         # "expires … ago" helps nobody; the lapse that follows says it
         log.info("window %s: reminder skipped, the window's moment has passed", window.id)
-        return False
+        return True  # carried out (claimed once), by sending nothing
     case = await uow.cases.get(window.case_id)
     case_code = case.code if case else "?"
     signal = await uow.signals.get(window.signal_id) if window.signal_id else None
@@ -397,23 +392,39 @@ async def window_for_actor(uow: UnitOfWork, ctx: ServiceContext, person_id: int,
     return row, acting
 
 
+async def _aggregate(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
+                     ) -> tuple[Window, Role]:
+    """The window, as its aggregate, that the person may act on."""
+    row, role = await window_for_actor(uow, ctx, person_id, window_id)
+    window = await uow.windows.get(row.id)
+    assert window is not None  # noqa: S101
+    return window, role
+
+
+async def _store(uow: UnitOfWork, before: Window, after: Window) -> None:
+    """Save the aggregate's change; a change made meanwhile by someone else wins (the person
+    hears that the window no longer stands as it did)."""
+    if not await uow.windows.save(after, was=before.status):
+        fresh = await uow.windows.get(before.id)
+        raise WindowNotOpen(number=before.id,
+                            state=fresh.status if fresh else WindowStatus.CANCELLED)
+    uow.deadlines_changed = True
+
+
 async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
                    ) -> tuple[Window, Window | None]:
     """The responsible person marks a window met; a periodic norm opens its next period."""
-    row, role = await window_for_actor(uow, ctx, person_id, window_id)
+    window, role = await _aggregate(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
-    if row.status not in {s.value for s in RUNNING}:
-        raise WindowNotOpen(number=window_id, state=WindowStatus(row.status))
-    window = await uow.windows.get(row.id)
-    assert window is not None  # noqa: S101
-    await uow.windows.close(row.id, WindowStatus.MET, now)
-    uow.deadlines_changed = True
-    uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_MET, actor_id=person_id,
-                        actor_role=role, window=row.id)
+    met, _ = window.complete(now)
+    await _store(uow, window, met)
+    await uow.windows.skip_pending(window.id, now, WindowStatus.MET.value)
+    uow.timeline.record(case_id=window.case_id, at=now, event=Event.WINDOW_MET,
+                        actor_id=person_id, actor_role=role, window=window.id)
     following = None
-    if SHAPES[window.norm].periodic:
+    if NORMS[window.norm].periodic:
         start = window.due_at if window.due_at > now else now
-        following = await open_window(uow, ctx, case_id=row.case_id, norm=window.norm,
+        following = await open_window(uow, ctx, case_id=window.case_id, norm=window.norm,
                                       opened_by=person_id, responsible=window.responsible,
                                       waiting_person_id=window.waiting_person_id, start=start,
                                       period=window.period + 1)
@@ -422,69 +433,50 @@ async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_
 
 async def pause(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int,
                 reason: str) -> tuple[Window, orm.TimelineRow]:
-    row, role = await window_for_actor(uow, ctx, person_id, window_id)
+    """Paused: its chain stops; the reason waits for its poster's choice (docs/PRIVACY.md)."""
+    window, role = await _aggregate(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
-    if row.status != WindowStatus.OPEN.value:
-        raise WindowNotOpen(number=window_id, state=WindowStatus(row.status))
-    row.status = WindowStatus.PAUSED.value
-    row.paused_at = now
-    await uow.flush()
-    await uow.windows.skip_pending(row.id, now, "paused")
-    uow.deadlines_changed = True
-    event = uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_PAUSED,
-                                actor_id=person_id, actor_role=role, window=row.id,
+    paused, _ = window.pause(now)
+    await _store(uow, window, paused)
+    await uow.windows.skip_pending(window.id, now, "paused")
+    event = uow.timeline.record(case_id=window.case_id, at=now, event=Event.WINDOW_PAUSED,
+                                actor_id=person_id, actor_role=role, window=window.id,
                                 reason=reason, reason_status="draft")
-    window = await uow.windows.get(row.id)
-    assert window is not None  # noqa: S101
-    return window, event
+    return paused, event
 
 
 async def resume(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int
                  ) -> Window:
-    row, role = await window_for_actor(uow, ctx, person_id, window_id)
+    """Runs again, its moment moved by the pause; its chain is planned anew."""
+    window, role = await _aggregate(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
-    if row.status != WindowStatus.PAUSED.value or row.paused_at is None:
-        raise WindowNotPaused(number=window_id)
-    row.due_at = row.due_at + (now - row.paused_at)
-    row.status = WindowStatus.OPEN.value
-    row.paused_at = None
-    await uow.flush()
-    await rebuild(uow, ctx, row, now, redo=True)
-    uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_RESUMED,
-                        actor_id=person_id, actor_role=role, window=row.id,
-                        due=row.due_at.isoformat())
-    window = await uow.windows.get(row.id)
-    assert window is not None  # noqa: S101
-    return window
+    resumed, _ = window.resume(now)
+    await _store(uow, window, resumed)
+    await rebuild(uow, ctx, resumed, now, redo=True)
+    uow.timeline.record(case_id=window.case_id, at=now, event=Event.WINDOW_RESUMED,
+                        actor_id=person_id, actor_role=role, window=window.id,
+                        due=resumed.due_at.isoformat())
+    return resumed
 
 
 async def extend(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_id: int,
                  span: Span, reason: str) -> tuple[Window, orm.TimelineRow]:
-    """Move a window's deadline later by ``span``; a lapsed one runs again if that is still
-    ahead."""
-    row, role = await window_for_actor(uow, ctx, person_id, window_id)
+    """Move a window's deadline later by ``span`` (some time, at most ``MAX_EXTENSION``); a
+    lapsed one runs again if that is still ahead."""
+    window, role = await _aggregate(uow, ctx, person_id, window_id)
     now = ctx.clock.now()
-    if row.status not in (WindowStatus.OPEN.value, WindowStatus.LAPSED.value):
-        raise WindowNotOpen(number=window_id, state=WindowStatus(row.status))
     try:
-        due = span.after(row.due_at, ctx.policies.calendar)
+        due = span.after(window.due_at, ctx.policies.calendar)
     except (ValueError, OverflowError):
         raise ExtensionTooLong(limit=MAX_EXTENSION.days) from None
-    if due - row.due_at > MAX_EXTENSION:
-        raise ExtensionTooLong(limit=MAX_EXTENSION.days)
-    row.due_at = due
-    if row.status == WindowStatus.LAPSED.value and row.due_at > now:
-        row.status = WindowStatus.OPEN.value
-        row.closed_at = None
-    await uow.flush()
-    await rebuild(uow, ctx, row, now, redo=True)
-    event = uow.timeline.record(case_id=row.case_id, at=now, event=Event.WINDOW_EXTENDED,
-                                actor_id=person_id, actor_role=role, window=row.id,
-                                by=str(span), due=row.due_at.isoformat(), reason=reason,
+    extended, _ = window.extend(due, now, at_most=MAX_EXTENSION)
+    await _store(uow, window, extended)
+    await rebuild(uow, ctx, extended, now, redo=True)
+    event = uow.timeline.record(case_id=window.case_id, at=now, event=Event.WINDOW_EXTENDED,
+                                actor_id=person_id, actor_role=role, window=window.id,
+                                by=str(span), due=extended.due_at.isoformat(), reason=reason,
                                 reason_status="draft")
-    window = await uow.windows.get(row.id)
-    assert window is not None  # noqa: S101
-    return window, event
+    return extended, event
 
 
 def may_start(roles: list[Role], norm: Norm) -> bool:
@@ -506,8 +498,7 @@ class BadSpan(errors.DomainError):
     key = "error.bad_span"
 
 
-class ExtensionTooLong(errors.DomainError):
-    key = "error.extension_too_long"
+ExtensionTooLong = errors.ExtensionTooLong
 
 
 #: the longest a window can be extended by at once
