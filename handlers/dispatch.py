@@ -19,6 +19,7 @@ from bot.domain.model import Norm, Role, SignalKind, WindowStatus
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 from bot.services import chats, inbox
+from bot.services.cases import join_spaced_codes
 from bot.services.context import ServiceContext
 from bot.transports.base import Audience, Incoming
 from handlers import clocks, commands, groups, needtoknow, privacy
@@ -169,6 +170,8 @@ class Dispatcher:
                 if person is None and (parsed is None or parsed[0] != "start"):
                     raise errors.NotInvited()
                 word, rest = parsed if parsed is not None else ("", incoming.text)
+                if parsed is not None:
+                    rest = join_spaced_codes(rest)  # codes as read aloud: "z 7k3m"
                 req = Request(incoming=incoming, uow=uow, ctx=self._ctx, person=person,
                               lang=lang, rest=rest)
                 picker = None

@@ -29,6 +29,15 @@ def normalise_case_code(text: str) -> str | None:
     return f"Z-{match.group(1).upper()}" if match else None
 
 
+#: a case code read aloud and typed with a space: "z 7k3m", "Z - 7K3M"
+SPACED_CASE_CODE = re.compile(r"(?i)(?<![\w-])Z\s*-?\s+([2-9A-HJKMNP-Z]{4})(?![\w-])")
+
+
+def join_spaced_codes(text: str) -> str:
+    """'/status z 7k3m' → '/status Z-7K3M': a case code typed in two parts is one."""
+    return SPACED_CASE_CODE.sub(lambda m: f"Z-{m.group(1).upper()}", text)
+
+
 def normalise_invite_code(text: str) -> str:
     return re.sub(r"[\s\-_]", "", text).upper()
 

@@ -305,3 +305,12 @@ async def test_a_kind_without_its_case_asks_which_case(bot: ConsoleHarness) -> N
     # the choice carries the kind along
     lines = bot.to("Lotte", await bot.type("1"))
     assert "brievenbus vol" in text(lines)
+
+
+async def test_a_case_code_read_aloud_with_a_space_works(bot: ConsoleHarness) -> None:
+    case = await team(bot)
+    spaced = "z " + case.split("-")[1].lower()
+    status = text(bot.to("Lotte", await as_(bot, "Lotte", f"/status {spaced}")))
+    assert f"Zaak {case}" in status
+    lines = await bot.type(f"/signaal {spaced} brievenbus")
+    assert "doorgegeven" in text(bot.to("Lotte", lines))

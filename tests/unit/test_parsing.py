@@ -8,7 +8,12 @@ import pytest
 
 from bot.config import load_settings, parse_duration
 from bot.domain.calendar import Span
-from bot.services.cases import hash_code, normalise_case_code, normalise_invite_code
+from bot.services.cases import (
+    hash_code,
+    join_spaced_codes,
+    normalise_case_code,
+    normalise_invite_code,
+)
 from handlers.dispatch import parse_command
 
 
@@ -77,3 +82,11 @@ def test_one_duration_parser_for_configuration_and_commands() -> None:
     for text in ("1mo", "1wd", "1y"):
         with pytest.raises(ValueError, match="no fixed length"):
             parse_duration(text)
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("z 7k3m huur", "Z-7K3M huur"), ("Z - 7K3M", "Z-7K3M"), ("Z-7K3M", "Z-7K3M"),
+    ("zaak 7k3m", "zaak 7k3m"), ("z 7k3mx", "z 7k3mx"), ("huur z 22", "huur z 22"),
+])
+def test_a_case_code_typed_in_two_parts_is_one(typed: str, meant: str) -> None:
+    assert join_spaced_codes(typed) == meant
