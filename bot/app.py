@@ -19,6 +19,7 @@ from bot.persistence.database import create_engine, migrate, session_factory
 from bot.persistence.uow import UnitOfWork
 from bot.privacy import Policy
 from bot.services.context import ServiceContext
+from bot.services.policies import build_policies
 from bot.services.windows import reconcile
 from bot.transports.base import Audience, Transport
 from bot.transports.console import ConsoleTransport, console_address
@@ -26,7 +27,6 @@ from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
 from handlers.menu import command_menus
 from schedules.jobs import digest_job, retention_job
-from schedules.norms import build_policies
 from schedules.wakeup import DeadlineScheduler
 
 log = logging.getLogger(__name__)

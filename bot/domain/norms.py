@@ -6,8 +6,11 @@ after). Lengths come from the configuration; this module holds the shape.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, time
 
+from bot.domain.calendar import Span, WorkingCalendar
 from bot.domain.model import Norm, Role, StepKind, normalise_word
 
 
@@ -91,3 +94,74 @@ def parse_norm(text: str) -> Norm | None:
         if word in (w.replace("_", "") for w in NORM_WORDS[norm]):
             return norm
     return None
+
+
+# --- a norm as configured: its span and chain of steps (built by bot/services/policies.py) -
+
+@dataclass(frozen=True, slots=True)
+class ChainStep:
+    seq: int
+    #: -1 before the lapse, 0 at it, +1 after it
+    sign: int
+    offset: Span
+    targets: tuple[Target, ...]
+    urgent: bool
+
+    @property
+    def role(self) -> StepRole:
+        if self.sign < 0:
+            return StepRole.REMINDER
+        return StepRole.LAPSE if self.sign == 0 else StepRole.ESCALATION
+
+    def at(self, due: datetime, calendar: WorkingCalendar) -> datetime:
+        if self.sign < 0:
+            return self.offset.before(due, calendar)
+        if self.sign == 0:
+            return due
+        return self.offset.after(due, calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class NormPolicy:
+    shape: NormShape
+    span: Span
+    chain: tuple[ChainStep, ...]
+    #: changes when the span or the chain changes: open windows then move
+    signature: str
+
+    @property
+    def norm(self) -> Norm:
+        return self.shape.norm
+
+    def due(self, start: datetime, calendar: WorkingCalendar) -> datetime:
+        return self.span.after(start, calendar)
+
+    def steps(self, opened_at: datetime, due: datetime, calendar: WorkingCalendar
+              ) -> list[tuple[ChainStep, datetime]]:
+        """The chain's moments for a window; reminders that would fall before it opened are
+        left out."""
+        out = []
+        for step in self.chain:
+            moment = step.at(due, calendar)
+            if step.sign < 0 and moment <= opened_at:
+                continue
+            out.append((step, moment))
+        return out
+
+
+@dataclass(frozen=True)
+class Policies:
+    by_norm: dict[Norm, NormPolicy]
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(7, 30)
+
+    def __getitem__(self, norm: Norm) -> NormPolicy:
+        return self.by_norm[norm]
+
+
+def signature(span: Span, chain: tuple[ChainStep, ...]) -> str:
+    """Changes when the span or the chain changes: open windows then move."""
+    text = f"{span}|" + ";".join(
+        f"{s.sign}{s.offset}:{','.join(s.targets)}:{int(s.urgent)}" for s in chain)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -13,8 +13,9 @@ from bot.config import (
     Settings,
 )
 from bot.domain.clock import Clock
+from bot.domain.norms import Policies
 from bot.privacy import Policy
-from schedules.norms import Policies, build_policies
+from bot.services.policies import build_policies
 
 
 def _default_policies() -> Policies:

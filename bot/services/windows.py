@@ -38,12 +38,11 @@ from bot.domain.model import (
     Window,
     WindowStatus,
 )
-from bot.domain.norms import NORMS, SHAPES, StepRole, Target, parse_norm
+from bot.domain.norms import NORMS, SHAPES, NormPolicy, StepRole, Target, parse_norm
 from bot.domain.quiet import quiet_length, quiet_until
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
-from schedules.norms import NormPolicy
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,9 @@ RULES: dict[str, tuple[str, ...]] = {
                  "bot.transports.telegram", "bot.transports.matrix"),
     "bot/transports": ("bot.services", "bot.persistence", "handlers", "schedules",
                        "sqlalchemy"),
+    # the time code is the domain's: services use no scheduler and nothing of schedules/
+    "bot/services": ("schedules", "apscheduler", "handlers", *TRANSPORT_LIBRARIES,
+                     "bot.transports"),
 }
 
 
@@ -53,6 +56,7 @@ def test_layer_imports_nothing_forbidden(folder: str) -> None:
     ("import telegram\n", "bot/domain"),
     ("from telegram.ext import Application\n", "handlers"),
     ("import nio\n", "handlers"),
+    ("from schedules.calendar import Span\n", "bot/services"),
 ])
 def test_the_check_catches_a_violation(source: str, folder: str) -> None:
     assert violations(source, RULES[folder])

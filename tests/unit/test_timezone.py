@@ -10,7 +10,7 @@ import pytest
 
 from bot import i18n
 from bot.config import Settings
-from schedules.norms import build_policies
+from bot.services.policies import build_policies
 
 
 @pytest.fixture
