@@ -8,7 +8,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +21,10 @@ from sqlalchemy.ext.asyncio import (
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: the PostgreSQL advisory lock that lets one process at a time migrate (any fixed number
+#: works, as long as every instance of KorteLijn uses the same one: "KL" and "mig" in ASCII)
+MIGRATION_LOCK = 0x4B4C_6D6967
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -70,6 +75,11 @@ def _run(connection: Connection, revision: str, down: bool) -> None:
         connection.commit()
     try:
         with connection.begin():
+            if connection.dialect.name == "postgresql":
+                # several instances may start at once: the first migrates, the others wait
+                # here and then find the schema current (released with the transaction)
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             cfg = alembic_config()
             cfg.attributes["connection"] = connection
             (command.downgrade if down else command.upgrade)(cfg, revision)
@@ -86,6 +96,26 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.connect() as conn:
         await conn.run_sync(_run, revision, False)
     log.info("database schema is at %s", revision)
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found")
+    return head
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+async def schema_revision(engine: AsyncEngine) -> str | None:
+    """The migration the database is at; ``None`` for a database never migrated."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
