@@ -12,6 +12,7 @@ import sys
 from bot import crypto
 from bot.app import KorteLijn
 from bot.config import ConfigError, load_settings
+from bot.health import HealthServer
 from bot.persistence.database import create_engine, migrate
 from bot.persistence.rekey import rekey
 
@@ -61,8 +62,30 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"kortelijn: {error}", file=sys.stderr)
         return 2
-    asyncio.run(app.run())
+    try:
+        asyncio.run(_serve(app, settings.metrics.address))
+    except ConfigError as error:
+        print(f"kortelijn: {error}", file=sys.stderr)
+        return 2
     return 0
+
+
+async def _serve(app: KorteLijn, address: str) -> None:
+    """Run the bot, with health and metrics on ``address`` unless that is empty."""
+    health = None
+    if address:
+        # until leader election exists, a single instance is the leader
+        health = HealthServer(address, app.engine, app.clock, app.transports,
+                              role=lambda: str(getattr(app, "role", "leader")))
+        try:
+            await health.start()
+        except OSError as error:  # the address is taken, or not this machine's
+            raise ConfigError(f"metrics.address {address}: {error.strerror}") from None
+    try:
+        await app.run()
+    finally:
+        if health is not None:
+            await health.stop()
 
 
 async def _migrate(url: str) -> None:

@@ -316,6 +316,29 @@ class RetentionSettings(BaseModel):
     run_at: ClockTime = time(3, 30)
 
 
+def parse_address(value: Any) -> str:
+    """'127.0.0.1:9464', '[::1]:9464', 'host:port'; '' for none."""
+    text = str(value).strip()
+    if text and split_address(text) is None:
+        raise ValueError(f"not an address: {value!r}; write host:port, e.g. '127.0.0.1:9464'")
+    return text
+
+
+def split_address(text: str) -> tuple[str, int] | None:
+    """``host:port`` as its parts; ``None`` when it is not one."""
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^:\s\[\]]+):(\d{1,5})", text)
+    if match is None:
+        return None
+    host = match.group(1) or match.group(3)
+    port = int(match.group(2) or match.group(4))
+    return (host, port) if port <= 65535 else None
+
+
+class MetricsSettings(BaseModel):
+    #: where /healthz, /readyz and /metrics are served (``host:port``); '' serves nothing
+    address: Annotated[str, BeforeValidator(parse_address)] = "127.0.0.1:9464"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="KORTELIJN_",
@@ -338,6 +361,7 @@ class Settings(BaseSettings):
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, select, update
 from sqlalchemy.orm import aliased
 
-from bot import i18n, notify
+from bot import i18n, metrics, notify
 from bot.config import DeliverySettings
 from bot.domain.clock import Clock
 from bot.persistence import orm
@@ -137,6 +137,7 @@ class DeliveryLoop:
             # a transport not running now (e.g. Telegram switched off): keep it for later
             await self._reschedule(row, "transport not running", timedelta(minutes=1),
                                    count=False)
+            metrics.delivery_failed(row.transport, "not_running", wait_s=60.0)
             return False
         edit_of, recipient = await self._addressing(row)
         message = Outgoing(chat_id=row.address, text=row.text,
@@ -147,6 +148,7 @@ class DeliveryLoop:
         except NotYet as error:
             # the transport paces this chat: nothing was sent, no attempt is counted
             await self._hold(row.id, timedelta(seconds=max(error.wait, 0.0)))
+            metrics.held_back(row.transport, error.wait)
             return False
         except RetryLater as error:
             delay = (timedelta(seconds=error.retry_after) if error.retry_after is not None
@@ -154,17 +156,22 @@ class DeliveryLoop:
             log.warning("outbox %s: %s; retry in %ss", row.id, error.reason,
                         delay.total_seconds())
             await self._reschedule(row, f"retry: {error.reason}"[:200], delay)
+            metrics.delivery_failed(row.transport, "temporary" if error.retry_after is None
+                                    else "rate_limited", wait_s=delay.total_seconds())
             return False
         except PermanentFailure as error:
             log.warning("outbox %s: permanent failure: %s", row.id, error.reason)
             await self._finish(row.id, "failed", None, f"permanent: {error.reason}"[:200],
                                failed=row, failure_kind=error.kind)
+            metrics.delivery_failed(row.transport, error.kind)
             return True
         except Exception as error:  # a transport bug must not stop delivery of the rest
             log.exception("outbox %s: unexpected delivery error", row.id)
             await self._reschedule(row, type(error).__name__[:200], self._backoff(row.attempts))
+            metrics.delivery_failed(row.transport, "error")
             return False
         await self._finish(row.id, "sent", message_id, None, keep_text=bool(row.choices))
+        metrics.delivered(row.transport)
         return True
 
     async def _addressing(self, row: orm.OutboxRow) -> tuple[str | None, str]:
@@ -197,6 +204,7 @@ class DeliveryLoop:
             await uow.commit()
         if status == "failed":
             log.warning("outbox %s given up after %d attempts", row.id, attempts)
+            metrics.delivery_failed(row.transport, "gave_up")
 
     async def _hold(self, row_id: int, delay: timedelta) -> None:
         """Try this row again after ``delay``; its attempts and last error stay as they are."""

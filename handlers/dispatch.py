@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot import i18n
+from bot import i18n, metrics
 from bot.domain import errors
 from bot.domain.commands import NoteChatMembers
 from bot.domain.model import Norm, Role, SignalKind, WindowStatus
@@ -156,6 +156,7 @@ class Dispatcher:
                     coordinator=(incoming.transport, incoming.sender_id) in self._coordinators)
                 if sender.seen:
                     log.info("update from %s seen before; skipped", incoming.transport)
+                    metrics.update_handled(incoming.transport, "duplicate")
                     return
                 person = sender.person
                 if person is not None:
@@ -166,6 +167,7 @@ class Dispatcher:
                                             incoming.chat_id, incoming.sender_id)
                 if incoming.is_group and (parsed is None or parsed[0] not in GROUP_COMMANDS):
                     await uow.commit()  # silent in groups; who writes there is remembered
+                    metrics.update_handled(incoming.transport, "handled")
                     return
                 if person is None and (parsed is None or parsed[0] != "start"):
                     raise errors.NotInvited()
@@ -192,9 +194,11 @@ class Dispatcher:
                     await inbox.close_picker(uow, self._ctx, picker, incoming.text, req.lang)
                 await uow.commit()
             self._on_committed(uow)
+            metrics.update_handled(incoming.transport, "handled")
             if incoming.is_group and parsed is not None and parsed[0] in COUNTING_COMMANDS:
                 await self._count(incoming)
         except errors.DomainError as error:
+            metrics.update_handled(incoming.transport, "refused")
             if incoming.is_group:
                 await self._stay_silent(incoming)
                 return
@@ -203,6 +207,7 @@ class Dispatcher:
         except Exception:
             # no content in the log: only what kind of message failed
             log.exception("handling a message from %s failed", incoming.transport)
+            metrics.update_handled(incoming.transport, "error")
             await self._answer_alone(incoming, i18n.t(lang, "error.internal"), person_id)
 
     async def _membership(self, incoming: Incoming) -> None:

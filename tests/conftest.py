@@ -39,6 +39,13 @@ def encryption_key(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _metrics_on_any_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bot process a test starts serves its health and metrics on a free port, so tests
+    running side by side never contend for the default 9464."""
+    monkeypatch.setenv("KORTELIJN_METRICS__ADDRESS", "127.0.0.1:0")
+
+
+@pytest.fixture(autouse=True)
 def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     """python-telegram-bot 22 warns on every RetryAfter unless its time periods are opted in
     as timedelta; the transport reads both (one test switches it off to check the int)."""

@@ -179,6 +179,8 @@ class WindowRow(Base):
     """A response window of a norm: open until met, lapsed or cancelled."""
 
     __tablename__ = "windows"
+    #: the metrics count windows per state and norm
+    __table_args__ = (Index("ix_windows_status_norm", "status", "norm"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     norm: Mapped[str] = mapped_column(String(8))
@@ -208,7 +210,8 @@ class DeadlineRow(Base):
     """
 
     __tablename__ = "deadlines"
-    __table_args__ = (Index("ix_deadlines_pending", "done_at", "due_at"),)
+    __table_args__ = (Index("ix_deadlines_pending", "done_at", "due_at"),
+                      Index("ix_deadlines_late", "late"))
     id: Mapped[int] = mapped_column(primary_key=True)
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id", ondelete="CASCADE"),
                                            index=True)

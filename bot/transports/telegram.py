@@ -349,6 +349,16 @@ class TelegramTransport:
         finally:
             await app.shutdown()
 
+    @property
+    def connected(self) -> bool:
+        """Started and receiving: polling, or the webhook server up (for /readyz, metrics)."""
+        app = self._app
+        if app is None or not app.running:
+            return False
+        if self._settings.mode == "webhook":
+            return self._runner is not None
+        return app.updater is not None and app.updater.running
+
     def invite_link(self, code: str) -> str:
         """A deep link that starts a private chat with the bot and sends ``/start <code>``."""
         return f"https://t.me/{self.username or ''}?start={code}"
