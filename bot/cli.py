@@ -1,6 +1,7 @@
-"""The command line: ``kortelijn run [--config FILE]``, ``kortelijn migrate``, and for the
+"""The command line: ``kortelijn run [--config FILE]``, ``kortelijn migrate``, for the
 encryption key ``kortelijn genkey`` (print a new key) and ``kortelijn rekey`` (rewrite the
-data with the current key after a rotation)."""
+data with the current key after a rotation), and for operators ``kortelijn doctor`` (what is
+wrong with this deployment) and ``kortelijn backup FILE`` (SQLite's online backup)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import logging
 import sys
 
-from bot import crypto
+from bot import crypto, doctor
 from bot.app import KorteLijn
 from bot.config import ConfigError, load_settings
 from bot.health import HealthServer
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     rek = sub.add_parser("rekey", help="rewrite the encrypted data with [security] key "
                                        "(after a rotation; old_keys still read)")
     rek.add_argument("--config", help="TOML configuration file (or $KORTELIJN_CONFIG)")
+    doc = sub.add_parser("doctor", help="check the configuration, the database, the key and "
+                                        "the chat accounts; say what to fix")
+    doc.add_argument("--config", help="TOML configuration file (or $KORTELIJN_CONFIG)")
     return parser
 
 
@@ -42,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "genkey":
         print(crypto.generate_key())
         return 0
+    if args.command == "doctor":
+        return doctor.report(asyncio.run(doctor.Doctor(args.config).run()), sys.stdout)
     try:
         settings = load_settings(args.config)
         if args.command in ("migrate", "rekey"):

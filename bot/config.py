@@ -396,10 +396,41 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message says why, without secrets."""
 
 
+def config_path(config_file: str | Path | None = None) -> Path | None:
+    """The configuration file named, or ``$KORTELIJN_CONFIG``, if either."""
+    path = config_file or os.environ.get("KORTELIJN_CONFIG") or None
+    return Path(path) if path else None
+
+
+def unknown_options(data: dict[str, Any]) -> list[str]:
+    """The options in a configuration file's ``data`` (or sections) that no setting has, as
+    ``[section] key``: a section's unknown keys would otherwise go unnoticed."""
+    found = []
+    for section, values in data.items():
+        field = Settings.model_fields.get(section)
+        if field is None:
+            found.append(f"[{section}]")
+            continue
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(values, dict):
+            found.extend(f"[{section}] {key}" for key in values if key not in model.model_fields)
+    return found
+
+
+def unknown_environment() -> list[str]:
+    """The ``KORTELIJN_<SECTION>__<KEY>`` variables that name no setting."""
+    found = []
+    for name in sorted(os.environ):
+        if name.startswith("KORTELIJN_") and "__" in name:
+            section, _, key = name[len("KORTELIJN_"):].lower().partition("__")
+            if unknown_options({section: {key.split("__", 1)[0]: None}}):
+                found.append(name)
+    return found
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Build the settings from ``config_file`` (or ``$KORTELIJN_CONFIG``) and the environment."""
-    path = config_file or os.environ.get("KORTELIJN_CONFIG") or None
-    resolved = Path(path) if path else None
+    resolved = config_path(config_file)
     if resolved is not None and not resolved.is_file():
         raise ConfigError(f"configuration file not found: {resolved}")
     _CONFIG_FILE["path"] = resolved
