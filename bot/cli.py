@@ -9,13 +9,16 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot import crypto, doctor
 from bot.app import KorteLijn
 from bot.config import ConfigError, load_settings
 from bot.health import HealthServer
+from bot.persistence.backup import BackupError, backup_sqlite, sqlite_file
 from bot.persistence.database import create_engine, migrate
 from bot.persistence.rekey import rekey
+from bot.progress import Progress
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     rek = sub.add_parser("rekey", help="rewrite the encrypted data with [security] key "
                                        "(after a rotation; old_keys still read)")
     rek.add_argument("--config", help="TOML configuration file (or $KORTELIJN_CONFIG)")
+    bak = sub.add_parser("backup", help="copy the SQLite database into FILE, consistently, "
+                                        "also while the bot runs (PostgreSQL: pg_dump, see "
+                                        "docs/OPERATIONS.md)")
+    bak.add_argument("file", help="the new backup file")
+    bak.add_argument("--config", help="TOML configuration file (or $KORTELIJN_CONFIG)")
     doc = sub.add_parser("doctor", help="check the configuration, the database, the key and "
                                         "the chat accounts; say what to fix")
     doc.add_argument("--config", help="TOML configuration file (or $KORTELIJN_CONFIG)")
@@ -56,11 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ValueError) as error:
         print(f"kortelijn: {error}", file=sys.stderr)
         return 2
+    if args.command == "backup":
+        return _backup(settings.database.url, Path(args.file))
     if args.command == "migrate":
         asyncio.run(_migrate(settings.database.url))
         return 0
     if args.command == "rekey":
-        changed = asyncio.run(_rekey(settings.database.url))
+        progress = Progress("rekey", "rows")
+        changed = asyncio.run(_rekey(settings.database.url, progress))
+        progress.finish()
         print(f"kortelijn: {changed} encrypted value(s) rewritten with the current key")
         return 0
     try:
@@ -102,13 +114,32 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
-async def _rekey(url: str) -> int:
+async def _rekey(url: str, progress: Progress | None = None) -> int:
     engine = create_engine(url)
     try:
         await migrate(engine)
-        return await rekey(engine)
+        return await rekey(engine, progress)
     finally:
         await engine.dispose()
+
+
+def _backup(url: str, target: Path) -> int:
+    try:
+        source = sqlite_file(url)
+        if source is None:
+            print("kortelijn: backup copies an SQLite database; back up PostgreSQL with "
+                  "pg_dump (docs/OPERATIONS.md): pg_dump --format=custom --file=FILE DBNAME",
+                  file=sys.stderr)
+            return 2
+        progress = Progress("backup", "pages")
+        pages = backup_sqlite(source, target, progress)
+        progress.finish()
+    except BackupError as error:
+        print(f"kortelijn: {error}", file=sys.stderr)
+        return 2
+    print(f"kortelijn: backed up {source} into {target} ({pages} pages); the encryption key "
+          "is not in it: keep the key apart from the backup")
+    return 0
 
 
 if __name__ == "__main__":

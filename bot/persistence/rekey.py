@@ -9,6 +9,7 @@ it can be run again after an interruption. The encrypted columns are found in th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -32,12 +33,23 @@ def encrypted_columns() -> list[tuple[str, str, bool]]:
     return found
 
 
-def _rekey(connection: Connection) -> int:
+Progress = Callable[[int, int], None]
+
+
+def _rekey(connection: Connection, progress: Progress | None = None) -> int:
     ring = crypto.keyring()
     changed = 0
-    for table, column, deterministic in encrypted_columns():
+    columns = encrypted_columns()
+    total = sum(connection.execute(text(
+        f"SELECT count(*) FROM {table} WHERE {column} IS NOT NULL")).scalar_one()  # noqa: S608
+        for table, column, _ in columns)
+    done = 0
+    for table, column, deterministic in columns:
         rows = connection.execute(text(
             f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")).all()  # noqa: S608
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
         updates = [{"id": row_id, "value": (ring.seal if deterministic else ring.encrypt)(
             ring.decrypt(value))} for row_id, value in rows if not ring.is_current(value)]
         if updates:
@@ -53,9 +65,10 @@ def _rekey(connection: Connection) -> int:
     return changed
 
 
-async def rekey(engine: AsyncEngine) -> int:
-    """Rewrite everything with the writing key, in one transaction; how many values changed."""
+async def rekey(engine: AsyncEngine, progress: Progress | None = None) -> int:
+    """Rewrite everything with the writing key, in one transaction; how many values changed.
+    ``progress(done, total)`` is told the rows read so far."""
     async with engine.begin() as conn:
-        changed = await conn.run_sync(_rekey)
+        changed = await conn.run_sync(_rekey, progress)
     log.info("rewrote %d encrypted value(s) with key %s", changed, crypto.keyring().key_id)
     return changed
