@@ -15,6 +15,7 @@ from bot import crypto, doctor
 from bot.app import KorteLijn
 from bot.config import ConfigError, load_settings
 from bot.health import HealthServer
+from bot.leader import SingleInstance
 from bot.persistence.backup import BackupError, backup_sqlite, sqlite_file
 from bot.persistence.database import create_engine, migrate
 from bot.persistence.rekey import rekey
@@ -89,7 +90,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _serve(app: KorteLijn, address: str) -> None:
-    """Run the bot, with health and metrics on ``address`` unless that is empty."""
+    """Run the bot, with health and metrics on ``address`` unless that is empty; on SQLite,
+    refuse to run beside another instance."""
+    try:
+        database = sqlite_file(app.settings.database.url)
+    except BackupError:
+        database = None  # in memory: nothing to share
+    instance = SingleInstance(database) if database is not None else None
+    if instance is not None:
+        instance.acquire()
+    try:
+        await _serve_health(app, address)
+    finally:
+        if instance is not None:
+            instance.release()
+
+
+async def _serve_health(app: KorteLijn, address: str) -> None:
     health = None
     if address:
         # until leader election exists, a single instance is the leader
