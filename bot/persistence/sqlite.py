@@ -69,8 +69,8 @@ class Connection(sqlite3.Connection):
 
     autocommit_mode = False
     synchronous: Synchronous = "full"
-    #: this connection's transaction holds the write lock
-    holds_lock = False
+    #: the task whose transaction on this connection holds the write lock
+    holder: asyncio.Task[Any] | None = None
 
     def cursor(self, factory: Any = Cursor) -> Any:
         return super().cursor(factory)
@@ -143,18 +143,18 @@ def _begin(connection: Connection) -> None:
     may read (WAL), and a write in it fails at once instead of waiting for its own task."""
     task = _task()
     holder = _holder.get(task) if task is not None else None
-    if holder is not None and holder is not connection and holder.in_transaction:
+    if holder is not None and holder is not connection:
         connection.execute("BEGIN")
         return
     begin_immediate(connection)
-    connection.holds_lock = True
     if task is not None:
+        connection.holder = task
         _holder[task] = connection
 
 
 def _ended(connection: Connection) -> None:
-    connection.holds_lock = False
-    task = _task()
+    """The transaction ended (SQLAlchemy may end it from another task than began it)."""
+    task, connection.holder = connection.holder, None
     if task is not None and _holder.get(task) is connection:
         del _holder[task]
 
