@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench-deadlines bench-telegram clean
+.PHONY: run test lint typecheck bench-deadlines bench-telegram bench-ingest clean
 
 # the virtual environment, made on first use and refreshed when pyproject.toml changes
 $(STAMP): pyproject.toml
@@ -33,6 +33,11 @@ bench-deadlines: $(STAMP)
 
 bench-telegram: $(STAMP)
 	$(BIN)/python -m bench.telegram_fanout
+
+## signals per second through the dispatcher against single-row committed inserts (SQLite,
+## then PostgreSQL at KORTELIJN_BENCH_DATABASE_URL, which is emptied)
+bench-ingest: $(STAMP)
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -54,7 +54,8 @@ class KorteLijn:
         # every moment shown, every working day and quiet hour in the deployment's local time
         i18n.use_timezone(settings.bot.timezone)
         self.clock = clock or SystemClock()
-        self.engine = create_engine(settings.database.url)
+        self.engine = create_engine(settings.database.url,
+                                    sqlite_synchronous=settings.database.sqlite_synchronous)
         self.sessions = session_factory(self.engine)
         try:
             privacy = Policy.tightened(settings.privacy.hide, settings.privacy.redact)
@@ -115,8 +116,8 @@ class KorteLijn:
     def _committed(self, uow: UnitOfWork) -> None:
         if uow.outbox_written:
             self.delivery.poke()
-        if uow.deadlines_changed:
-            self.scheduler.poke()
+        if uow.deadlines_changed or uow.earliest_new_deadline is not None:
+            self.scheduler.changed(uow.earliest_new_deadline)
 
     async def _settle(self) -> None:
         """After a console line: deliver what it caused before reading the next one."""

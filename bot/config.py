@@ -82,7 +82,10 @@ class BotSettings(BaseModel):
 
 class DatabaseSettings(BaseModel):
     #: an SQLAlchemy URL; SQLite (embedded, the default) or PostgreSQL
-    url: str = "sqlite+aiosqlite:///var/kortelijn.db"
+    url: str = "sqlite:///var/kortelijn.db"
+    #: SQLite only: ``full`` (a commit is on disk when it returns; survives power loss) or
+    #: ``normal`` (survives a crash of the bot, may lose the last commits on power loss)
+    sqlite_synchronous: Literal["full", "normal"] = "full"
 
 
 def parse_span(value: Any) -> Span:

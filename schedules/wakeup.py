@@ -73,6 +73,19 @@ class DeadlineScheduler:
         """Deadlines changed: re-arm for the earliest one (soon, on the event loop)."""
         self._spawn(self._rearm())
 
+    def changed(self, earliest_added: datetime | None) -> None:
+        """A committed unit of work changed deadlines; ``earliest_added`` is the earliest step
+        it added (steps are only ever made earlier by adding them; ending or removing steps
+        can only make the next one later). While the armed wake-up is no later than that,
+        it stands: no look-up (one fewer statement for every posted signal). A wake-up that
+        then comes too early finds nothing due and re-arms. During a run or a re-arm its
+        look-up may predate the commit, so then the re-arm is done again."""
+        if (self.armed_for is not None and not self._lock.locked()
+                and (earliest_added is None or earliest_added >= self.armed_for)
+                and self._scheduler.get_job(JOB_ID) is not None):
+            return
+        self.poke()
+
     async def _wake(self) -> None:
         self._spawn(self.run_due())
 

@@ -1,4 +1,9 @@
-"""Engines and migrations. SQLite (WAL mode) is the embedded default; PostgreSQL by URL."""
+"""Engines and migrations. SQLite (WAL mode) is the embedded default; PostgreSQL by URL.
+
+SQLite runs through :mod:`bot.persistence.sqlite` (``sqlite3`` inline, no thread hop per
+statement; every transaction holds the write lock from its start); ``sqlite://`` and the
+older ``sqlite+aiosqlite://`` URLs both mean it. Its durability is set there: WAL with
+``synchronous=FULL`` unless the deployment chooses ``normal``."""
 
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.persistence import sqlite
+from bot.persistence.sqlite import Synchronous
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,29 +35,25 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x4B4C_6D6967
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for ``url``; for SQLite, make the file's folder and switch on WAL."""
+def create_engine(url: str, *, sqlite_synchronous: Synchronous = "full") -> AsyncEngine:
+    """An async engine for ``url``; for SQLite, make the file's folder, switch on WAL and
+    the durability ``sqlite_synchronous`` (see :mod:`bot.persistence.sqlite`)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite:
+        parsed = parsed.set(drivername=f"sqlite+{sqlite.DRIVER}")
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if is_sqlite:
+        event.listen(engine.sync_engine, "connect",
+                     lambda connection, _record: sqlite.set_pragmas(connection,
+                                                                   sqlite_synchronous))
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -69,10 +73,11 @@ def _run(connection: Connection, revision: str, down: bool) -> None:
     on, that drop would delete (or null) the rows that refer to it. So on SQLite the foreign
     keys are off while migrating (switched outside the transaction, the only place SQLite
     allows it), checked afterwards, and on again."""
-    sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()
+    on_sqlite = connection.dialect.name == "sqlite"
+    # the pragma works only outside a transaction: on the driver's connection, before one
+    raw = connection.connection.driver_connection if on_sqlite else None
+    if raw is not None:
+        raw.execute("PRAGMA foreign_keys=OFF")
     try:
         with connection.begin():
             if connection.dialect.name == "postgresql":
@@ -83,12 +88,11 @@ def _run(connection: Connection, revision: str, down: bool) -> None:
             cfg = alembic_config()
             cfg.attributes["connection"] = connection
             (command.downgrade if down else command.upgrade)(cfg, revision)
-            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+            if on_sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
                 raise RuntimeError("the migration left rows whose foreign keys do not hold")
     finally:
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:

@@ -1,19 +1,161 @@
 """The unit of work: one transaction, rolled back unless committed, with the repositories
-the services use. Messages to people go into the outbox inside the same transaction."""
+the services use. Messages to people go into the outbox inside the same transaction.
+
+It is lean on the hot path (posting a signal; issue 9, item 9), without giving up that the
+outbox row commits or rolls back with its change:
+
+- one commit per unit of work, and no flush per message: outbox rows are written when the
+  transaction flushes (at the commit, or before a statement that reads the outbox);
+- rows nobody reads back at once (timeline events, access-log entries) are gathered and
+  written in one statement per table, at the commit or just before a statement touches their
+  table (so what was recorded is always what a later query of the same unit of work sees);
+- what a unit of work has read of a case's members, people and their chat identities is kept
+  for the rest of it (one query for a case's roster, people and identities together) and
+  forgotten as soon as a statement changes one of those tables.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.util import find_tables
 
 from bot import crypto
 from bot.domain import model
 from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
 from bot.persistence import orm
+
+#: tables whose rows a unit of work keeps once read (see ``Cache``)
+_CACHED_TABLES = frozenset({"cases", "memberships", "persons", "identities"})
+
+# The statements of the hot path, built once: SQLAlchemy then also computes each one's cache
+# key once (building a statement and its key costs about as much as running it on SQLite).
+
+#: a person (with their cases and roles) by a chat identity's keyed hashes
+_BY_IDENTITY = (
+    select(orm.Person, orm.Case, orm.Membership.role)
+    .outerjoin(orm.Membership, orm.Membership.person_id == orm.Person.id)
+    .outerjoin(orm.Case, orm.Case.id == orm.Membership.case_id)
+    .where(orm.Person.id == (
+        select(orm.Identity.person_id)
+        .where(orm.Identity.transport == bindparam("transport"),
+               orm.Identity.address_hash.in_(bindparam("hashes", expanding=True)))
+        .order_by(orm.Identity.id).limit(1).scalar_subquery()))
+    .order_by(orm.Case.id, orm.Membership.id))
+#: a case's memberships with the members and their chat identities
+_ROSTER = (
+    select(orm.Membership.person_id, orm.Membership.role, orm.Person, orm.Identity)
+    .join(orm.Person, orm.Person.id == orm.Membership.person_id)
+    .outerjoin(orm.Identity, orm.Identity.person_id == orm.Membership.person_id)
+    .where(orm.Membership.case_id == bindparam("case_id"))
+    .order_by(orm.Membership.id, orm.Identity.id))
+# inserts on the tables themselves (not the ORM entities): no ORM bulk-insert machinery
+_SIGNALS: Table = orm.SignalRow.__table__  # type: ignore[assignment]
+_WINDOWS: Table = orm.WindowRow.__table__  # type: ignore[assignment]
+_DEADLINES: Table = orm.DeadlineRow.__table__  # type: ignore[assignment]
+_OUTBOX: Table = orm.OutboxRow.__table__  # type: ignore[assignment]
+_TIMELINE: Table = orm.TimelineRow.__table__  # type: ignore[assignment]
+_INSERT_SIGNAL = insert(_SIGNALS).returning(_SIGNALS.c.id)
+_INSERT_WINDOW = insert(_WINDOWS).returning(_WINDOWS.c.id)
+_INSERT_STEPS = insert(_DEADLINES)
+_INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
+_CHATS_OF_CASE = (select(orm.CaseChat).where(orm.CaseChat.case_id == bindparam("case_id"))
+                  .order_by(orm.CaseChat.id))
+_KINDS_SINCE = (select(orm.SignalRow.kind).distinct()
+                .where(orm.SignalRow.case_id == bindparam("case_id"),
+                       orm.SignalRow.posted_at >= bindparam("since"),
+                       orm.SignalRow.kind.not_in(bindparam("leave_out", expanding=True))))
+
+#: statement cache key → the tables the statement reads or changes (``_before_statement``)
+_TABLES_OF: dict[object, frozenset[str]] = {}
+
+
+def _tables_of(statement: Any) -> frozenset[str]:
+    """The tables a statement touches, remembered per distinct statement (its cache key is
+    computed once per statement object and reused when it is compiled)."""
+    key = statement._generate_cache_key() if hasattr(statement, "_generate_cache_key") \
+        else None
+    if key is not None and key.key in _TABLES_OF:
+        return _TABLES_OF[key.key]
+    tables = frozenset(t.name for t in find_tables(statement, include_crud=True,
+                                                   include_joins=True, include_aliases=True))
+    if key is not None:
+        if len(_TABLES_OF) > 5000:
+            _TABLES_OF.clear()
+        _TABLES_OF[key.key] = tables
+    return tables
+
+
+class Cache:
+    """What a unit of work read of cases, their members, people and chat identities."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.case_by_code: dict[str, orm.Case] = {}
+        #: (case id, person id) → the person's roles there, in Role order
+        self.roles: dict[tuple[int, int], list[Role]] = {}
+        #: case id → its memberships in the order they were made
+        self.rosters: dict[int, list[model.Member]] = {}
+        #: person id → the cases they hold a role in, with the role
+        self.cases_of: dict[int, list[tuple[orm.Case, Role]]] = {}
+        #: person id → the chat identity the bot reaches them on (None: they have none)
+        self.identity: dict[int, orm.Identity | None] = {}
+        #: the people read with a roster (the session's identity map holds them only weakly)
+        self.people: dict[int, orm.Person] = {}
+
+    def remember_cases(self, person_id: int, found: list[tuple[orm.Case, Role]]) -> None:
+        self.cases_of[person_id] = found
+        held: dict[int, list[Role]] = defaultdict(list)
+        for case, role in found:
+            self.case_by_code[case.code] = case
+            held[case.id].append(role)
+        for case_id, roles in held.items():
+            self.roles[(case_id, person_id)] = sorted(roles, key=list(Role).index)
+
+
+class Deferred:
+    """Rows inserted in one statement per table (``insert().values`` many), later: at the
+    commit, or just before a statement reads or changes their table. A row is given as its
+    values, or as a transient model instance whose values are taken when it is written."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Table, list[dict[str, Any] | orm.Base]] = defaultdict(list)
+
+    def add(self, table: Table, values: dict[str, Any] | orm.Base) -> None:
+        self.rows[table].append(values)
+
+    def write(self, session: Session, tables: set[str] | None = None) -> None:
+        """Insert what is waiting (for ``tables`` only, if given), in the order recorded."""
+        for table in [t for t in self.rows if tables is None or t.name in tables]:
+            rows = [_values(table, row) for row in self.rows.pop(table)]
+            session.connection().execute(insert(table), rows)
+
+
+def _values(table: Table, row: dict[str, Any] | orm.Base) -> dict[str, Any]:
+    if isinstance(row, dict):
+        return row
+    row.__dict__[_WRITTEN] = True
+    return {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
+
+
+#: marks a deferred model instance once written: changing it then would change nothing
+_WRITTEN = "_kortelijn_written"
+
+
+@event.listens_for(orm.TimelineRow.data, "set")
+def _refuse_late_change(target: orm.TimelineRow, value: Any, *_args: Any) -> Any:
+    if target.__dict__.get(_WRITTEN):
+        raise RuntimeError("a timeline event was changed after it was written")
+    return value
 
 
 class UnitOfWork:
@@ -25,6 +167,11 @@ class UnitOfWork:
         self.deadlines_changed = False
         #: set when outbox rows were written, so the delivery loop wakes after commit
         self.outbox_written = False
+        #: the earliest moment of the deadline steps this unit of work added (every step is
+        #: added through ``WindowRepository``; its other changes only end or remove steps)
+        self.earliest_new_deadline: datetime | None = None
+        self.cache = Cache()
+        self.deferred = Deferred()
 
     @property
     def session(self) -> AsyncSession:
@@ -37,11 +184,15 @@ class UnitOfWork:
         self._committed = False
         self.deadlines_changed = False
         self.outbox_written = False
-        self.persons = PersonRepository(self._session)
-        self.cases = CaseRepository(self._session)
+        self.earliest_new_deadline = None
+        self.cache = Cache()
+        self.deferred = Deferred()
+        event.listen(self._session.sync_session, "do_orm_execute", self._before_statement)
+        self.persons = PersonRepository(self._session, self.cache)
+        self.cases = CaseRepository(self._session, self.cache)
         self.signals = SignalRepository(self._session)
-        self.windows = WindowRepository(self._session)
-        self.timeline = TimelineRepository(self._session)
+        self.windows = WindowRepository(self._session, self)
+        self.timeline = TimelineRepository(self._session, self.deferred)
         self.outbox = OutboxRepository(self._session, self)
         self.updates = UpdateRepository(self._session)
         self.case_chats = CaseChatRepository(self._session)
@@ -58,6 +209,7 @@ class UnitOfWork:
         session = self.session
         try:
             if not self._committed:
+                self.deferred.rows.clear()
                 # detach first, so what was read stays readable after the rollback
                 session.expunge_all()
                 await session.rollback()
@@ -65,12 +217,40 @@ class UnitOfWork:
             await session.close()
             self._session = None
 
+    def _before_statement(self, state: ORMExecuteState) -> None:
+        """Before each statement of the session: write the deferred rows it may read or
+        change, and forget what was kept of a table it changes."""
+        statement = state.statement
+        if self.deferred.rows:
+            touched = _tables_of(statement)
+            if touched & {t.name for t in self.deferred.rows}:
+                if state.session.new:
+                    state.session.flush()  # rows they may refer to go first
+                self.deferred.write(state.session, set(touched))
+        if not state.is_select:
+            table = getattr(statement, "table", None)
+            if table is None or getattr(table, "name", None) in _CACHED_TABLES:
+                self.cache.clear()
+
+    def insert_later(self, table: FromClause, values: dict[str, Any]) -> None:
+        """Insert a row nobody needs the id of, with others of its table (``Deferred``);
+        ``table`` is a model's ``__table__``."""
+        if not isinstance(table, Table):
+            raise TypeError("insert_later takes a table")
+        self.deferred.add(table, values)
+
     async def commit(self) -> None:
-        await self.session.commit()
+        session = self.session
+        await session.flush()
+        if self.deferred.rows:
+            await session.run_sync(self.deferred.write)
+        await session.commit()
         self._committed = True
 
     async def flush(self) -> None:
         await self.session.flush()
+        if self.deferred.rows:
+            await self.session.run_sync(self.deferred.write)
 
 
 class UpdateRepository:
@@ -88,20 +268,25 @@ class UpdateRepository:
 
 
 class PersonRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: Cache | None = None) -> None:
         self.session = session
+        self.cache = cache or Cache()
 
     async def by_identity(self, transport: str, address: str) -> orm.Person | None:
+        """The person behind a chat identity, read together with the cases they hold a role
+        in (nearly every command asks that next: ``CaseRepository.cases_of``)."""
         # the address is stored encrypted: find it by its keyed hash, under every configured
         # key (a rotated key still finds identities stored before the rotation)
-        stmt = (
-            select(orm.Person)
-            .join(orm.Identity, orm.Identity.person_id == orm.Person.id)
-            .where(orm.Identity.transport == transport,
-                   orm.Identity.address_hash.in_(crypto.keyring().lookup_hashes(address)))
-            .order_by(orm.Identity.id).limit(1)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        rows = (await self.session.execute(_BY_IDENTITY, {
+            "transport": transport,
+            "hashes": crypto.keyring().lookup_hashes(address)})).all()
+        if not rows:
+            return None
+        person: orm.Person = rows[0][0]
+        self.cache.people[person.id] = person
+        self.cache.remember_cases(person.id, [(case, Role(role)) for _, case, role in rows
+                                              if case is not None])
+        return person
 
     async def get(self, person_id: int) -> orm.Person | None:
         return await self.session.get(orm.Person, person_id)
@@ -112,9 +297,11 @@ class PersonRepository:
                             is_coordinator=is_coordinator, created_at=now)
         self.session.add(person)
         await self.session.flush()
-        self.session.add(orm.Identity(person_id=person.id, transport=transport,
-                                      address=address, created_at=now))
+        identity = orm.Identity(person_id=person.id, transport=transport, address=address,
+                                created_at=now)
+        self.session.add(identity)
         await self.session.flush()
+        self.cache.identity[person.id] = identity
         return person
 
     async def with_roles(self) -> list[orm.Person]:
@@ -129,10 +316,15 @@ class PersonRepository:
         return list((await self.session.execute(stmt)).scalars())
 
     async def identity_of(self, person_id: int) -> orm.Identity | None:
-        """The chat identity the bot reaches a person on (the first one they used)."""
+        """The chat identity the bot reaches a person on (the first one they used); the
+        members of a case whose roster was read come with theirs."""
+        if person_id in self.cache.identity:
+            return self.cache.identity[person_id]
         stmt = (select(orm.Identity).where(orm.Identity.person_id == person_id)
                 .order_by(orm.Identity.id).limit(1))
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        found = (await self.session.execute(stmt)).scalar_one_or_none()
+        self.cache.identity[person_id] = found
+        return found
 
     async def organisation(self, name: str) -> orm.Organisation:
         stmt = select(orm.Organisation).where(orm.Organisation.name == name)
@@ -145,12 +337,18 @@ class PersonRepository:
 
 
 class CaseRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: Cache | None = None) -> None:
         self.session = session
+        self.cache = cache or Cache()
 
     async def by_code(self, code: str) -> orm.Case | None:
+        if code in self.cache.case_by_code:
+            return self.cache.case_by_code[code]
         stmt = select(orm.Case).where(orm.Case.code == code)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        found = (await self.session.execute(stmt)).scalar_one_or_none()
+        if found is not None:
+            self.cache.case_by_code[code] = found
+        return found
 
     async def get(self, case_id: int) -> orm.Case | None:
         return await self.session.get(orm.Case, case_id)
@@ -166,28 +364,50 @@ class CaseRepository:
             select(orm.Case).order_by(orm.Case.id))).scalars())
 
     async def roles_of(self, case_id: int, person_id: int) -> list[Role]:
-        stmt = select(orm.Membership.role).where(
-            orm.Membership.case_id == case_id, orm.Membership.person_id == person_id)
-        return sorted((Role(r) for r in (await self.session.execute(stmt)).scalars()),
-                      key=list(Role).index)
+        key = (case_id, person_id)
+        if key not in self.cache.roles:
+            if person_id in self.cache.cases_of:
+                found = [r for c, r in self.cache.cases_of[person_id] if c.id == case_id]
+            elif case_id in self.cache.rosters:
+                found = [m.role for m in self.cache.rosters[case_id] if m.person_id == person_id]
+            else:
+                stmt = select(orm.Membership.role).where(
+                    orm.Membership.case_id == case_id, orm.Membership.person_id == person_id)
+                found = [Role(r) for r in (await self.session.execute(stmt)).scalars()]
+            self.cache.roles[key] = sorted(found, key=list(Role).index)
+        return list(self.cache.roles[key])
 
     async def cases_of(self, person_id: int) -> list[tuple[orm.Case, Role]]:
-        stmt = (
-            select(orm.Case, orm.Membership.role)
-            .join(orm.Membership, orm.Membership.case_id == orm.Case.id)
-            .where(orm.Membership.person_id == person_id)
-            .order_by(orm.Case.id, orm.Membership.id)
-        )
-        return [(case, Role(role)) for case, role in (await self.session.execute(stmt)).all()]
+        if person_id not in self.cache.cases_of:
+            stmt = (
+                select(orm.Case, orm.Membership.role)
+                .join(orm.Membership, orm.Membership.case_id == orm.Case.id)
+                .where(orm.Membership.person_id == person_id)
+                .order_by(orm.Case.id, orm.Membership.id)
+            )
+            self.cache.remember_cases(person_id, [
+                (case, Role(role)) for case, role in (await self.session.execute(stmt)).all()])
+        return list(self.cache.cases_of[person_id])
 
     async def members(self, case_id: int, roles: tuple[Role, ...] | None = None
                       ) -> list[model.Member]:
-        stmt = select(orm.Membership.person_id, orm.Membership.role).where(
-            orm.Membership.case_id == case_id).order_by(orm.Membership.id)
-        if roles is not None:
-            stmt = stmt.where(orm.Membership.role.in_([r.value for r in roles]))
-        return [model.Member(person_id=p, role=Role(r))
-                for p, r in (await self.session.execute(stmt)).all()]
+        """The case's memberships (of ``roles`` only, if given), oldest first."""
+        roster = await self.roster(case_id)
+        return [m for m in roster if roles is None or m.role in roles]
+
+    async def roster(self, case_id: int) -> list[model.Member]:
+        """Every membership of a case; read once per unit of work, in one query with the
+        members themselves and their chat identities (which the notices need next)."""
+        if case_id not in self.cache.rosters:
+            members: dict[tuple[int, str], model.Member] = {}
+            rows = (await self.session.execute(_ROSTER, {"case_id": case_id})).all()
+            for person_id, role, person, identity in rows:
+                members.setdefault((person_id, role), model.Member(person_id=person_id,
+                                                                   role=Role(role)))
+                self.cache.identity.setdefault(person_id, identity)
+                self.cache.people[person_id] = person
+            self.cache.rosters[case_id] = list(members.values())
+        return self.cache.rosters[case_id]
 
     async def add_member(self, case_id: int, person_id: int, role: Role,
                          organisation_id: int | None, now: datetime) -> bool:
@@ -198,6 +418,7 @@ class CaseRepository:
         self.session.add(orm.Membership(case_id=case_id, person_id=person_id, role=role.value,
                                         organisation_id=organisation_id, joined_at=now))
         await self.session.flush()
+        self.cache.clear()
         return True
 
     async def add_invitation(self, *, case_id: int, role: Role, organisation_id: int | None,
@@ -238,15 +459,21 @@ class SignalRepository:
                   note: str | None, now: datetime, note_status: str = "none",
                   audience: frozenset[Role] | None = None, complainant: str | None = None,
                   report_status: str | None = None) -> model.Signal:
-        row = orm.SignalRow(case_id=case.id, kind=kind.value, posted_by=person_id,
-                            poster_role=role.value, posted_at=now, note=note,
-                            note_status=note_status, complainant=complainant,
-                            audience=",".join(sorted(r.value for r in audience))
-                            if audience is not None else None,
-                            report_status=report_status, released_to_tenant=False)
-        self.session.add(row)
-        await self.session.flush()
-        return _signal(row, case.code)
+        # a Core INSERT … RETURNING id: nothing of the ORM's flush is needed for it
+        signal_id = (await self.session.execute(_INSERT_SIGNAL, {
+            "case_id": case.id, "kind": kind.value, "posted_by": person_id,
+            "poster_role": role.value, "posted_at": now, "note": note,
+            "note_status": note_status, "complainant": complainant,
+            "audience": ",".join(sorted(r.value for r in audience))
+            if audience is not None else None,
+            "report_status": report_status, "released_to_tenant": False,
+            "acknowledged_at": None, "acknowledged_by": None,
+            "acknowledged_role": None})).scalar_one()
+        return model.Signal(
+            id=signal_id, case_id=case.id, case_code=case.code, kind=kind, posted_by=person_id,
+            poster_role=role, posted_at=now, note=note, audience=audience,
+            note_status=note_status, complainant=complainant, report_status=report_status,
+            released_to_tenant=False)
 
     async def get(self, signal_id: int) -> model.Signal | None:
         stmt = (select(orm.SignalRow, orm.Case.code)
@@ -267,6 +494,15 @@ class SignalRepository:
         await self.session.execute(
             update(orm.SignalRow).where(orm.SignalRow.id == signal_id).values(**values)
             .execution_options(synchronize_session=False))
+
+    async def kinds_since(self, case_id: int, moment: datetime,
+                          leave_out: frozenset[SignalKind] = frozenset()) -> set[SignalKind]:
+        """The kinds of the case's signals posted since ``moment`` (one small query, however
+        many signals there were)."""
+        found = (await self.session.execute(_KINDS_SINCE, {
+            "case_id": case_id, "since": moment,
+            "leave_out": sorted(k.value for k in leave_out)})).scalars()
+        return {SignalKind(k) for k in found}
 
     async def since(self, case_id: int, moment: datetime) -> list[model.Signal]:
         stmt = (select(orm.SignalRow, orm.Case.code)
@@ -302,8 +538,18 @@ def _signal(row: orm.SignalRow, code: str) -> model.Signal:
 
 
 class WindowRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, uow: UnitOfWork | None = None) -> None:
         self.session = session
+        self._uow = uow
+
+    def _added(self, moments: list[datetime]) -> None:
+        """Steps were added: the scheduler needs to look again only if one falls due before
+        the moment it is armed for (``UnitOfWork.earliest_new_deadline``)."""
+        if self._uow is not None and moments:
+            earliest = min(moments)
+            known = self._uow.earliest_new_deadline
+            self._uow.earliest_new_deadline = earliest if known is None else min(known,
+                                                                                  earliest)
 
     async def open(self, *, case_id: int, norm: model.Norm, signal_id: int | None,
                    responsible: tuple[Role, ...], waiting_person_id: int | None,
@@ -315,8 +561,7 @@ class WindowRepository:
                   "waiting_person_id": waiting_person_id, "opened_at": opened_at,
                   "base_due_at": due_at, "due_at": due_at, "status": WindowStatus.OPEN.value,
                   "policy": policy, "period": period, "closed_at": None, "paused_at": None}
-        window_id = (await self.session.execute(
-            insert(orm.WindowRow).values(**values).returning(orm.WindowRow.id))).scalar_one()
+        window_id = (await self.session.execute(_INSERT_WINDOW, values)).scalar_one()
         await self.insert_steps(window_id, steps)
         return _window(orm.WindowRow(id=window_id, **values))
 
@@ -336,16 +581,19 @@ class WindowRepository:
                  for window_id, (_, planned) in zip(ids, windows, strict=True) for s in planned]
         if steps:
             await self.session.execute(insert(orm.DeadlineRow), steps)
+            self._added([step["due_at"] for step in steps])  # type: ignore[misc]
         return ids
 
     async def insert_steps(self, window_id: int, steps: list[model.PlannedStep]) -> None:
+        self._added([s.due_at for s in steps])
         if steps:
-            await self.session.execute(insert(orm.DeadlineRow), [
+            await self.session.execute(_INSERT_STEPS, [
                 {"window_id": window_id, "step": s.kind.value, "seq": s.seq,
                  "notify": ",".join(s.notify), "urgent": s.urgent, "due_at": s.due_at,
                  "done_at": None, "outcome": None, "late": False} for s in steps])
 
     def add_steps(self, window_id: int, steps: list[model.PlannedStep]) -> None:
+        self._added([s.due_at for s in steps])
         self.session.add_all(_step_rows(window_id, steps))
 
     async def get(self, window_id: int) -> model.Window | None:
@@ -509,24 +757,31 @@ class AbsenceRepository:
 
 
 class TimelineRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """The case's timeline. Events are written with the others of the unit of work in one
+    statement (``Deferred``): at the commit, or before a statement reads the timeline."""
+
+    def __init__(self, session: AsyncSession, deferred: Deferred | None = None) -> None:
         self.session = session
+        self.deferred = deferred or Deferred()
 
     def record(self, *, case_id: int, at: datetime, event: str, actor_id: int | None = None,
                actor_role: Role | None = None, signal_id: int | None = None,
                **data: str | int | bool | None) -> orm.TimelineRow:
+        """Record an event. It is written with the unit of work's others (``Deferred``);
+        the returned row is not in the session and has no ``id``; it may still be changed
+        (its ``data``) until it is written, which a later change then refuses loudly."""
         row = orm.TimelineRow(
-            case_id=case_id, at=at, event=event, actor_id=actor_id,
+            case_id=case_id, at=at, event=str(event), actor_id=actor_id,
             actor_role=actor_role.value if actor_role else None, signal_id=signal_id,
             data=dict(data))
-        self.session.add(row)
+        self.deferred.add(_TIMELINE, row)
         return row
 
     async def record_many(self, events: list[dict[str, object]]) -> None:
-        """Record many events in one statement (``case_id``, ``at``, ``event``, ``data``)."""
-        if events:
-            await self.session.execute(insert(orm.TimelineRow), [
-                {"actor_id": None, "actor_role": None, "signal_id": None, **e} for e in events])
+        """Record many events (``case_id``, ``at``, ``event``, ``data``) in one statement."""
+        for e in events:
+            self.deferred.add(_TIMELINE, {
+                "actor_id": None, "actor_role": None, "signal_id": None, **e})
 
     async def of_case(self, case_id: int) -> list[orm.TimelineRow]:
         stmt = (select(orm.TimelineRow).where(orm.TimelineRow.case_id == case_id)
@@ -542,16 +797,28 @@ class OutboxRepository:
     async def add(self, *, transport: str, address: str, text: str, now: datetime,
                   person_id: int | None = None, case_id: int | None = None,
                   choices: list[tuple[str, str]] | None = None, edit_of: int | None = None,
-                  reply_to: str | None = None, not_before: datetime | None = None
-                  ) -> orm.OutboxRow:
-        row = orm.OutboxRow(
-            transport=transport, address=address, person_id=person_id, case_id=case_id,
-            text=text, choices=[list(c) for c in choices or []], edit_of=edit_of,
-            reply_to=reply_to, status="pending", attempts=0, created_at=now,
-            next_attempt_at=max(now, not_before) if not_before else now)
-        self.session.add(row)
-        await self.session.flush()
+                  reply_to: str | None = None, not_before: datetime | None = None,
+                  with_id: bool = False) -> orm.OutboxRow:
+        """Queue a message, in this unit of work's transaction.
+
+        The row is written with the unit of work's other messages in one statement, at the
+        commit or just before a statement reads the outbox (``Deferred``); the order of the
+        messages is the order of these calls. The returned row is not attached to the session
+        and has no ``id``, unless ``with_id``: then it (and every message queued before it) is
+        written at once and its ``id`` is set (for rows that refer to it)."""
+        values: dict[str, Any] = {
+            "transport": transport, "address": address, "person_id": person_id,
+            "case_id": case_id, "text": text, "choices": [list(c) for c in choices or []],
+            "edit_of": edit_of, "reply_to": reply_to, "status": "pending", "attempts": 0,
+            "created_at": now, "next_attempt_at": max(now, not_before) if not_before else now,
+            "sent_at": None, "transport_message_id": None, "last_error": None}
         self._uow.outbox_written = True
+        row = orm.OutboxRow(**values)
+        if not with_id:
+            self._uow.insert_later(_OUTBOX, values)
+            return row
+        await self._uow.flush()  # what was queued before goes first: the order per chat
+        row.id = (await self.session.execute(_INSERT_OUTBOX, values)).scalar_one()
         return row
 
     async def sent_as(self, transport: str, address: str, message_id: str
@@ -626,9 +893,8 @@ class CaseChatRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def of_case(self, case_id: int) -> list[orm.CaseChat]:
-        stmt = (select(orm.CaseChat).where(orm.CaseChat.case_id == case_id)
-                .order_by(orm.CaseChat.id))
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.session.execute(_CHATS_OF_CASE,
+                                                {"case_id": case_id})).scalars())
 
     async def link(self, case_id: int, transport: str, address: str, person_id: int,
                    now: datetime) -> orm.CaseChat:

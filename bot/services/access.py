@@ -37,9 +37,10 @@ def record(uow: UnitOfWork, *, person_id: int | None,
            purpose: str, subject_id: int | None = None, at: datetime) -> None:
     """Log one access in the caller's transaction. ``role`` is the reader's role or roles in
     the case (``[Role.COACH]``, ``"coordinator"``)."""
-    uow.session.add(orm.AccessLogRow(
-        at=at, person_id=person_id, role=roles_text(role), case_id=case_id, what=what[:32],
-        purpose=purpose[:64], subject_id=subject_id))
+    # written with the unit of work's other entries in one statement (at its commit)
+    uow.insert_later(orm.AccessLogRow.__table__, {
+        "at": at, "person_id": person_id, "role": roles_text(role), "case_id": case_id,
+        "what": what[:32], "purpose": purpose[:64], "subject_id": subject_id})
 
 
 async def delivered(uow: UnitOfWork, row: orm.OutboxRow, at: datetime) -> None:

@@ -19,8 +19,7 @@ async def check(uow: UnitOfWork, ctx: ServiceContext, case_id: int) -> bool:
     period: timedelta = ctx.patterns.period
     now = ctx.clock.now()
     since = now - period
-    kinds = {s.kind for s in await uow.signals.since(case_id, since)
-             if s.kind not in TENANT_REPORTS}
+    kinds = await uow.signals.kinds_since(case_id, since, leave_out=TENANT_REPORTS)
     if len(kinds) < ctx.patterns.kinds:
         return False
     recent = await uow.session.execute(

@@ -1,0 +1,246 @@
+"""SQLite for SQLAlchemy's asyncio layer without a thread hop per statement.
+
+aiosqlite runs every call (open a cursor, execute, fetch, close) in a thread of its own and
+wakes the event loop for each result: four hops per statement, the largest cost of a unit of
+work (issue 9, item 9). SQLite is a library, not a server: a statement on a warm page cache
+takes microseconds, less than one hop. So this dialect calls the standard ``sqlite3`` module
+directly, on the event loop's thread, under SQLAlchemy's asyncio API (``AsyncEngine``,
+``AsyncSession``): callers do not change.
+
+What must never happen on the event loop is a wait for a lock. Every transaction therefore
+starts with ``BEGIN IMMEDIATE``: it takes SQLite's one write lock up front, without waiting
+(``busy_timeout`` is 0); while another connection (another unit of work of this process
+suspended on real I/O, or another process such as ``kortelijn rekey``) holds it, the begin is
+retried after an *asynchronous* pause, so the loop runs on meanwhile. Once the lock is held no
+statement of the transaction can meet a lock (WAL: readers never block the writer, nor the
+writer them), and a read-then-write transaction can no longer fail half-way with
+``SQLITE_BUSY`` when someone else wrote in between: units of work on SQLite are serialisable.
+Units of work in one process are serialised by that lock, as SQLite's writes always are.
+
+Durability (stated here and in ``docs``/the report, kept honest): the database runs in WAL mode
+with ``synchronous=FULL`` by default: ``COMMIT`` returns only after the write-ahead log is
+synced to disk, so a committed signal, with its outbox rows, survives a crash of the process
+*and* of the machine (power loss). ``synchronous=NORMAL`` (``[database] sqlite_synchronous``)
+survives a crash of the process but may lose the last commits on power loss; the database stays
+consistent either way, and the outbox row is always in the same transaction as its change.
+With FULL each commit waits for one ``fsync``; that wait is moved off the event loop (one hop
+per *transaction*, not per statement).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import weakref
+from typing import Any, Literal
+
+from sqlalchemy import pool
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine.interfaces import DBAPIConnection, IsolationLevel
+from sqlalchemy.engine.url import URL
+from sqlalchemy.util.concurrency import await_only, in_greenlet
+
+#: how the database is made durable (see the module's docstring)
+Synchronous = Literal["full", "normal"]
+
+#: the driver name this module registers (``sqlite+kortelijn://``)
+DRIVER = "kortelijn"
+
+#: how long a transaction waits for SQLite's write lock before it gives up (as the old
+#: ``timeout`` of the driver did)
+LOCK_TIMEOUT_S = 30.0
+_FIRST_PAUSE_S = 0.0005
+_LONGEST_PAUSE_S = 0.05
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+
+
+class Cursor(sqlite3.Cursor):
+    async def _async_soft_close(self) -> None:
+        """What SQLAlchemy's asyncio results call before they leave the greenlet; rows of a
+        ``sqlite3`` cursor can be fetched from anywhere, so nothing needs doing."""
+
+
+class Connection(sqlite3.Connection):
+    """A ``sqlite3`` connection that never begins a transaction by itself (the dialect
+    does, with ``BEGIN IMMEDIATE``) and knows whether it is in autocommit mode."""
+
+    autocommit_mode = False
+    synchronous: Synchronous = "full"
+    #: the task whose transaction on this connection holds the write lock
+    holder: asyncio.Task[Any] | None = None
+
+    def cursor(self, factory: Any = Cursor) -> Any:
+        return super().cursor(factory)
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def _pause(seconds: float) -> None:
+    """Wait without holding up the event loop (in SQLAlchemy's greenlet: an asyncio sleep)."""
+    if in_greenlet():
+        await_only(asyncio.sleep(seconds))
+    else:
+        time.sleep(seconds)
+
+
+def begin_immediate(connection: sqlite3.Connection, timeout: float = LOCK_TIMEOUT_S) -> None:
+    """Begin a transaction holding the write lock; wait for it asynchronously."""
+    deadline = time.monotonic() + timeout
+    pause = _FIRST_PAUSE_S
+    while True:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if not _busy(error) or time.monotonic() >= deadline:
+                raise
+        else:
+            return
+        _pause(pause)
+        pause = min(pause * 2, _LONGEST_PAUSE_S)
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _yield_once() -> None:
+    """SQLAlchemy's ``AsyncConnection`` insists that a statement awaited something (its
+    check for a sync driver): one await of a finished coroutine, a greenlet switch without a
+    turn of the event loop."""
+    if in_greenlet():
+        await_only(_nothing())
+
+
+#: the connection whose transaction holds the write lock for a task (``_begin``)
+_holder: weakref.WeakKeyDictionary[asyncio.Task[Any], Connection] = (
+    weakref.WeakKeyDictionary())
+
+
+def _task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+def _raw(dbapi_connection: Any) -> Connection:
+    """The ``sqlite3`` connection (SQLAlchemy wraps it while it first connects)."""
+    raw: Connection = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+    return raw
+
+
+def _begin(connection: Connection) -> None:
+    """Begin with the write lock; but a unit of work opened inside another one of the same
+    task (a test reading while it holds one open) begins a plain, deferred transaction: it
+    may read (WAL), and a write in it fails at once instead of waiting for its own task."""
+    task = _task()
+    holder = _holder.get(task) if task is not None else None
+    if holder is not None and holder is not connection:
+        connection.execute("BEGIN")
+        return
+    begin_immediate(connection)
+    if task is not None:
+        connection.holder = task
+        _holder[task] = connection
+
+
+def _ended(connection: Connection) -> None:
+    """The transaction ended (SQLAlchemy may end it from another task than began it)."""
+    task, connection.holder = connection.holder, None
+    if task is not None and _holder.get(task) is connection:
+        del _holder[task]
+
+
+def _commit(connection: Connection) -> None:
+    if connection.in_transaction:
+        if connection.synchronous == "full" and in_greenlet():
+            # the fsync of the log, off the event loop: the one hop of a transaction
+            await_only(asyncio.to_thread(connection.commit))
+        else:
+            connection.commit()
+    _ended(connection)
+
+
+def _rollback(connection: Connection) -> None:
+    if connection.in_transaction:
+        connection.rollback()
+    _ended(connection)
+
+
+class SQLiteDialect_kortelijn(SQLiteDialect_pysqlite):  # noqa: N801 (SQLAlchemy's naming)
+    """``sqlite3`` under SQLAlchemy's asyncio layer, statements inline (module docstring)."""
+
+    driver = DRIVER
+    is_async = True
+    supports_statement_cache = True
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
+        if cls._is_url_file_db(url):
+            return pool.AsyncAdaptedQueuePool
+        return pool.StaticPool
+
+    def create_connect_args(self, url: URL) -> Any:
+        args, options = super().create_connect_args(url)
+        # never wait for a lock inside SQLite (the loop would stop): begin_immediate waits
+        options["timeout"] = 0
+        options["isolation_level"] = None
+        options["factory"] = Connection
+        # the pool hands a connection to whichever task asks; a commit may sync in a worker
+        options["check_same_thread"] = False
+        return args, options
+
+    def set_isolation_level(self, dbapi_connection: DBAPIConnection,
+                            level: IsolationLevel) -> None:
+        # the driver's own transaction handling stays off: AUTOCOMMIT only means that the
+        # dialect does not begin one
+        _raw(dbapi_connection).autocommit_mode = level == "AUTOCOMMIT"
+        if level != "AUTOCOMMIT":
+            super(SQLiteDialect_pysqlite, self).set_isolation_level(dbapi_connection, level)
+
+    def detect_autocommit_setting(self, dbapi_conn: DBAPIConnection) -> bool:
+        return _raw(dbapi_conn).autocommit_mode
+
+    def do_execute(self, cursor: Any, statement: str, parameters: Any,
+                   context: Any = None) -> None:
+        _yield_once()
+        cursor.execute(statement, parameters)
+
+    def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
+        _yield_once()
+        cursor.execute(statement)
+
+    def do_executemany(self, cursor: Any, statement: str, parameters: Any,
+                       context: Any = None) -> None:
+        _yield_once()
+        cursor.executemany(statement, parameters)
+
+    def do_begin(self, dbapi_connection: DBAPIConnection) -> None:
+        connection = _raw(dbapi_connection)
+        if not connection.autocommit_mode and not connection.in_transaction:
+            _begin(connection)
+
+    def do_commit(self, dbapi_connection: DBAPIConnection) -> None:
+        _commit(_raw(dbapi_connection))
+
+    def do_rollback(self, dbapi_connection: DBAPIConnection) -> None:
+        _rollback(_raw(dbapi_connection))
+
+
+def set_pragmas(connection: Connection, synchronous: Synchronous) -> None:
+    """The settings of every connection (outside any transaction, where SQLite takes them)."""
+    connection.synchronous = synchronous
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute(f"PRAGMA synchronous={synchronous.upper()}")
+
+
+registry.register(f"sqlite.{DRIVER}", __name__, "SQLiteDialect_kortelijn")
