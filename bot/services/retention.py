@@ -53,7 +53,9 @@ async def close_case(cmd: CloseCase, uow: UnitOfWork, ctx: ServiceContext) -> Cl
     now = ctx.clock.now()
     cancelled = 0
     for window in await uow.windows.running(case_id=case.id):
-        if await uow.windows.close(window.id, WindowStatus.CANCELLED, now):
+        stopped, _ = window.stop(now)
+        if await uow.windows.save(stopped, was=window.status):
+            await uow.windows.skip_pending(window.id, now, WindowStatus.CANCELLED.value)
             cancelled += 1
     if cancelled:
         uow.deadlines_changed = True

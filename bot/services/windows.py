@@ -310,7 +310,10 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
     signal = await uow.signals.get(window.signal_id) if window.signal_id else None
     poster = signal.posted_by if signal else None
     if step.kind is StepKind.LAPSE:
-        await uow.windows.set_status(window.id, WindowStatus.LAPSED, now, skip_steps=False)
+        # the aggregate says what lapsing is; its escalations stay planned
+        lapsed, _ = window.lapse(now)
+        if not await uow.windows.save(lapsed, was=WindowStatus.OPEN):
+            return False
     role, _ = await responsible_people(uow, window, exclude=poster)
     subject = await subject_renderer(uow, window)
 
