@@ -6,9 +6,10 @@ Rendering is done per recipient, so what a person receives is made for that pers
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from bot.domain.choices import MessageKind, Option
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 
@@ -16,12 +17,15 @@ log = logging.getLogger(__name__)
 
 #: renders a message in the given language
 Render = Callable[[str], str]
+#: a message's choices: an :class:`Option` (or a plain ``(label, command)``) each
+Choices = Sequence[Option | tuple[str, str]]
 
 
 async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: datetime, *,
-                    case_id: int | None = None, choices: Callable[[str], list[tuple[str, str]]]
+                    case_id: int | None = None, choices: Callable[[str], Choices]
                     | None = None, edit_of: int | None = None,
-                    not_before: datetime | None = None) -> orm.OutboxRow | None:
+                    not_before: datetime | None = None,
+                    kind: MessageKind = MessageKind.MESSAGE) -> orm.OutboxRow | None:
     """Queue a message to a person on the chat identity the bot reaches them on."""
     person = await uow.persons.get(person_id)
     identity = await uow.persons.identity_of(person_id)
@@ -32,14 +36,16 @@ async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: dateti
     return await uow.outbox.add(
         transport=identity.transport, address=identity.address, person_id=person_id,
         case_id=case_id, text=render(lang), now=now,
-        choices=choices(lang) if choices else None, edit_of=edit_of, not_before=not_before)
+        choices=choices(lang) if choices else None, edit_of=edit_of, not_before=not_before,
+        kind=kind)
 
 
 async def to_chat(uow: UnitOfWork, transport: str, address: str, text: str,
                   now: datetime, *, person_id: int | None = None,
-                  choices: list[tuple[str, str]] | None = None,
-                  reply_to: str | None = None, case_id: int | None = None) -> orm.OutboxRow:
+                  choices: Choices | None = None,
+                  reply_to: str | None = None, case_id: int | None = None,
+                  kind: MessageKind = MessageKind.MESSAGE) -> orm.OutboxRow:
     """Queue an answer to a chat (also one whose sender is not a known person)."""
     return await uow.outbox.add(transport=transport, address=address, person_id=person_id,
                                 text=text, now=now, choices=choices, reply_to=reply_to,
-                                case_id=case_id)
+                                case_id=case_id, kind=kind)

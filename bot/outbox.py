@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-import string
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -26,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from bot import i18n, metrics, notify
 from bot.config import DeliverySettings
+from bot.domain.choices import MessageKind
 from bot.domain.clock import Clock
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
@@ -141,8 +140,11 @@ class DeliveryLoop:
             return False
         edit_of, recipient = await self._addressing(row)
         message = Outgoing(chat_id=row.address, text=row.text,
-                           choices=tuple(Choice(label=c[0], command=c[1]) for c in row.choices),
-                           edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient)
+                           choices=tuple(Choice(label=c.label, command=c.command)
+                                         for c in row.choices),
+                           edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient,
+                           outbox_id=row.id,
+                           extra={"kind": row.kind} if row.kind != MessageKind.MESSAGE else {})
         try:
             message_id = await transport.send(message)
         except NotYet as error:
@@ -219,7 +221,7 @@ class DeliveryLoop:
         """Tell every coordinator, facts only, that a message could not be delivered; in the
         transaction that marks it failed. Never the message's text; never about a report
         (no loop), and once per chat until a message gets through again."""
-        if is_failure_report(row.text):
+        if row.kind == MessageKind.DELIVERY_FAILED:
             return
         previous = (await uow.session.execute(
             select(orm.OutboxRow.status)
@@ -246,7 +248,8 @@ class DeliveryLoop:
         now = self._clock.now()
         for coordinator_id in list(coordinators):
             if coordinator_id != row.person_id:
-                await notify.to_person(uow, coordinator_id, render, now)
+                await notify.to_person(uow, coordinator_id, render, now,
+                                       kind=MessageKind.DELIVERY_FAILED)
 
     async def _finish(self, row_id: int, status: str, message_id: str | None,
                       error: str | None, keep_text: bool = False,
@@ -274,18 +277,3 @@ class DeliveryLoop:
             if failed is not None:
                 await self._report_failure(uow, failed, failure_kind, failed.attempts + 1)
             await uow.commit()
-
-
-def _template_pattern(template: str) -> re.Pattern[str]:
-    parts = [re.escape(literal) + ("(?:.*?)" if field is not None else "")
-             for literal, field, _, _ in string.Formatter().parse(template)]
-    return re.compile("".join(parts), re.DOTALL)
-
-
-_REPORTS = [_template_pattern(i18n.MESSAGES["delivery.failed"][lang])
-            for lang in i18n.LANGUAGES]
-
-
-def is_failure_report(text: str) -> bool:
-    """Whether an outbox text is a delivery-failure report to a coordinator."""
-    return any(pattern.fullmatch(text) for pattern in _REPORTS)

@@ -7,10 +7,12 @@ through the outbox. Every sentence comes from the message catalogue.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot import i18n
 from bot.domain import errors
+from bot.domain.choices import Action, MessageKind, Option, as_option, option
 from bot.domain.commands import (
     AcknowledgeSignal,
     ChooseLanguage,
@@ -46,6 +48,15 @@ class NotANumber(errors.DomainError):
     key = "error.not_a_number"
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One answer to the chat the message came from."""
+
+    text: str
+    choices: tuple[Option, ...] = ()
+    kind: MessageKind = MessageKind.MESSAGE
+
+
 @dataclass
 class Request:
     """One incoming message being handled, inside one unit of work."""
@@ -57,10 +68,11 @@ class Request:
     lang: str
     #: the text after the command word, as typed (free text keeps its spaces)
     rest: str = ""
-    replies: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
 
-    def reply(self, text: str, choices: list[tuple[str, str]] | None = None) -> None:
-        self.replies.append((text, choices or []))
+    def reply(self, text: str, choices: Sequence[Option | tuple[str, str]] | None = None,
+              kind: MessageKind = MessageKind.MESSAGE) -> None:
+        self.replies.append(Reply(text, tuple(as_option(c) for c in choices or []), kind))
 
     def t(self, key: str, **args: object) -> str:
         return i18n.t(self.lang, key, **args)
@@ -183,10 +195,9 @@ def note_preview(req: Request, number: int, readers: list[tuple[Role, str]]) -> 
         req.reply(req.t("note.preview_nobody"))
         return
     req.reply(req.t("note.preview", readers=readers_text(req.lang, readers)), [
-        (req.t("button.note_send"), f"/toelichting {number} verstuur"),
-        (req.t("button.note_team"), f"/toelichting {number} zorgteam"),
-        (req.t("button.note_withhold"), f"/toelichting {number} niet"),
-    ])
+        option(Action.NOTE, number, req.t(key), label_key=key, value=value)
+        for key, value in (("button.note_send", "verstuur"), ("button.note_team", "zorgteam"),
+                           ("button.note_withhold", "niet"))])
 
 
 def readers_text(lang: str, readers: list[tuple[Role, str]]) -> str:

@@ -1,6 +1,10 @@
 """From an incoming message to a service call and replies, in one unit of work.
 
-The command table is the one place that names the commands (Dutch, with English aliases).
+The command table is the one place that names the commands (Dutch, with English aliases;
+``bot/domain/choices.py`` writes the few that choices stand for, checked against it by a test).
+A pick (a button, a typed number, a reaction: ``Incoming.choice_index``) is resolved through
+the choices stored with the message (``bot/services/choices.py``) and carried out as its
+command, or as the answer to a guided conversation; a pick among several then closes the list.
 A domain error becomes a clear answer in the person's language, and nothing of the failed
 attempt is kept; an unexpected error is logged without content and answered likewise.
 """
@@ -14,16 +18,16 @@ from typing import Any
 
 from bot import i18n, metrics
 from bot.domain import errors
+from bot.domain.choices import Action
 from bot.domain.commands import NoteChatMembers
 from bot.domain.model import Norm, Role, SignalKind, WindowStatus
-from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
-from bot.services import chats, inbox
+from bot.services import chats, choices, inbox
 from bot.services.cases import join_spaced_codes
 from bot.services.context import ServiceContext
 from bot.transports.base import Audience, Incoming
 from handlers import clocks, commands, groups, needtoknow, privacy
-from handlers.commands import Request
+from handlers.commands import Reply, Request
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +59,6 @@ COMMANDS: dict[str, Handler] = {
     "vrijgeven": needtoknow.cmd_release, "release": needtoknow.cmd_release,
     "afgehandeld": needtoknow.cmd_resolve, "resolved": needtoknow.cmd_resolve,
     "melden": needtoknow.cmd_report, "report": needtoknow.cmd_report,
-    "melden_soort": needtoknow.cmd_report_kind,
-    "melden_verstuur": needtoknow.cmd_report_send,
     "annuleer": needtoknow.cmd_cancel, "cancel": needtoknow.cmd_cancel,
     "samenvatting": needtoknow.cmd_summary, "summary": needtoknow.cmd_summary,
     "overleg": needtoknow.cmd_meeting, "meeting": needtoknow.cmd_meeting,
@@ -81,10 +83,6 @@ class UnknownCommand(errors.DomainError):
 
 class NotACommand(errors.DomainError):
     key = "error.not_a_command"
-
-
-class ChoiceMade(errors.DomainError):
-    key = "error.choice_made"
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -174,10 +172,19 @@ class Dispatcher:
                 word, rest = parsed if parsed is not None else ("", incoming.text)
                 if parsed is not None:
                     rest = join_spaced_codes(rest)  # codes as read aloud: "z 7k3m"
+                picked = await self._pick(uow, incoming)
+                if picked is not None and picked.choice.action != Action.ANSWER:
+                    # a picked choice is carried out as its command, as if typed
+                    chosen = parse_command(picked.choice.command)
+                    if chosen is None or chosen[0] not in COMMANDS:
+                        raise choices.ChoiceGone()
+                    parsed, (word, rest) = chosen, chosen
                 req = Request(incoming=incoming, uow=uow, ctx=self._ctx, person=person,
                               lang=lang, rest=rest)
-                picker = None
-                if parsed is None:
+                if picked is not None and picked.choice.action == Action.ANSWER:
+                    await needtoknow.answer_pick(req, picked.choice.subject_id or 0,
+                                                 picked.choice.value or "")
+                elif parsed is None:
                     # plain text: the next answer of a guided conversation, if one runs
                     if not await needtoknow.answer(req):
                         raise NotACommand()
@@ -185,13 +192,14 @@ class Dispatcher:
                     handler = COMMANDS.get(word)
                     if handler is None:
                         raise UnknownCommand(command="/" + word)
-                    picker = await self._open_picker(uow, incoming)
                     await handler(req, rest.split())
                 person_id = req.person.id if req.person else None
-                for text, choices in req.replies:
-                    await self._answer(uow, incoming, text, choices, person_id)
-                if picker is not None:
-                    await inbox.close_picker(uow, self._ctx, picker, incoming.text, req.lang)
+                if picked is not None and picked.among_several:
+                    # the list closes first, then come the answers (a number typed next
+                    # refers to them, not to the closed list)
+                    await choices.show_picked(picked, uow, self._ctx.clock.now())
+                for reply in req.replies:
+                    await self._answer(uow, incoming, reply, person_id)
                 await uow.commit()
             self._on_committed(uow)
             metrics.update_handled(incoming.transport, "handled")
@@ -248,23 +256,22 @@ class Dispatcher:
         except Exception:
             log.exception("could not record a change of members on %s", incoming.transport)
 
-    async def _answer(self, uow: UnitOfWork, incoming: Incoming, text: str,
-                      choices: list[tuple[str, str]], person_id: int | None) -> None:
+    async def _answer(self, uow: UnitOfWork, incoming: Incoming, reply: Reply,
+                      person_id: int | None) -> None:
         await inbox.queue_reply(uow, self._ctx, transport=incoming.transport,
-                                chat_id=incoming.chat_id, text=text, choices=choices,
-                                person_id=person_id,
-                                reply_to=incoming.message_id if incoming.is_group else None)
+                                chat_id=incoming.chat_id, text=reply.text,
+                                choices=reply.choices, person_id=person_id,
+                                reply_to=incoming.message_id if incoming.is_group else None,
+                                kind=reply.kind)
 
-    async def _open_picker(self, uow: UnitOfWork, incoming: Incoming) -> orm.OutboxRow | None:
-        """The message with alternatives whose button was pressed; a pick among alternatives
-        is final, so a second press on it (a double tap, a stale screen) is refused."""
-        if not incoming.is_choice or incoming.choice_message_id is None:
+    async def _pick(self, uow: UnitOfWork, incoming: Incoming) -> choices.ChoicePicked | None:
+        """A button, a typed number or a reaction: the stored choice it picks (once)."""
+        if not incoming.is_choice or incoming.choice_index is None:
             return None
-        row = await inbox.picked_message(uow, incoming.transport, incoming.chat_id,
-                                         incoming.choice_message_id)
-        if row is not None and await inbox.already_picked(uow, row):
-            raise ChoiceMade()
-        return row
+        return await choices.pick(choices.PickChoice(
+            transport=incoming.transport, chat_id=incoming.chat_id,
+            index=incoming.choice_index, outbox_id=incoming.choice_outbox_id,
+            message_id=incoming.choice_message_id), uow, self._ctx.clock.now())
 
     async def _stay_silent(self, incoming: Incoming) -> None:
         """A refusal in a group: no answer; only remember the update as handled."""
@@ -285,7 +292,7 @@ class Dispatcher:
             async with self._new_uow() as uow:
                 await inbox.record_update(uow, self._ctx, incoming.transport,
                                           incoming.update_key)
-                await self._answer(uow, incoming, text, [], person_id)
+                await self._answer(uow, incoming, Reply(text), person_id)
                 await uow.commit()
             self._on_committed(uow)
         except Exception:

@@ -4,9 +4,6 @@ daily digest's time."""
 
 from __future__ import annotations
 
-import json
-
-from bot import i18n
 from bot.domain import errors
 from bot.domain.commands import (
     ReleaseToTenant,
@@ -15,14 +12,11 @@ from bot.domain.commands import (
     SetDigestTime,
     WithholdNote,
 )
-from bot.domain.model import CARE_TEAM, Role, SignalKind, parse_role
+from bot.domain.model import CARE_TEAM, Role, parse_role
 from bot.domain.quiet import parse_hours
-from bot.services import people, reports, signals, summaries
+from bot.services import conversations, people, signals, summaries, tenant_report
 from bot.services.exports import chunks
-from bot.services.signals import case_of_member
 from handlers.commands import NotANumber, Request, UsageError, one_case, readers_text
-
-ANSWER_LIMIT = 1000
 
 
 class BadTime(errors.DomainError):
@@ -83,120 +77,47 @@ async def cmd_resolve(req: Request, args: list[str]) -> None:
     req.reply(req.t("report.resolved", number=number))
 
 
-# --- the tenant's guided report -----------------------------------------------------------
+# --- the tenant's guided report (a conversation: bot/services/tenant_report.py) -----------
 
-REPORT_KINDS = (SignalKind.HARASSED_TENANT, SignalKind.UNJUST_COMPLAINT)
+def _say(req: Request, said: list[conversations.Said]) -> None:
+    for one in said:
+        req.reply(one.text, one.choices, one.kind)
 
 
 async def cmd_report(req: Request, args: list[str]) -> None:
-    """Start the tenant's guided report: /melden."""
-    me = req.me
-    memberships = [(c, r) for c, r in await req.uow.cases.cases_of(me.id) if r is Role.TENANT]
-    if not memberships:
-        req.reply(req.t("report.only_tenant"))
+    """Start the tenant's guided report: /melden [zaak]."""
+    try:
+        said = await conversations.start(conversations.StartConversation(
+            person_id=req.me.id, name=tenant_report.NAME, case_code=args[0] if args else None),
+            req.uow, req.ctx)
+    except conversations.WhichCase as which:
+        req.reply(req.t("conversation.which_case"),
+                  [(code, f"/melden {code}") for code in which.codes])
         return
-    case = memberships[0][0]
-    if args:
-        wanted = next((c for c, _ in memberships if c.code.lower() == args[0].lower()), None)
-        if wanted is None:
-            raise errors.UnknownCase(code=args[0])
-        case = wanted
-    await reports.save_step(req.uow, req.ctx, me.id, "kind", {"case": case.code})
-    req.reply(req.t("report.choose_kind"),
-              [(req.t(f"report.kind.{k.value}"), f"/melden_soort {k.value}")
-               for k in REPORT_KINDS])
-
-
-async def cmd_report_kind(req: Request, args: list[str]) -> None:
-    """(a button of the report) the kind of report."""
-    state = await reports.current(req.uow, req.ctx, req.me.id)
-    if state is None or state.kind != reports.KIND or not args:
-        raise errors.NotAllowed()
-    data = json.loads(state.data)
-    kind = SignalKind(args[0]) if args[0] in {k.value for k in REPORT_KINDS} else None
-    if kind is None:
-        raise errors.NotAllowed()
-    data["kind"] = kind.value
-    await reports.save_step(req.uow, req.ctx, req.me.id, "what", data)
-    req.reply(req.t("report.ask_what"))
+    _say(req, said)
 
 
 async def answer(req: Request) -> bool:
     """Plain text while a guided conversation runs: its next answer. ``False`` if none runs."""
-    me = req.person
-    if me is None:
+    if req.person is None:
         return False
-    state = await reports.current(req.uow, req.ctx, me.id)
-    if state is None:
+    said = await conversations.answer_text(req.person.id, req.incoming.text, req.uow, req.ctx)
+    if said is None:
         return False
-    text = req.incoming.text.strip()
-    if len(text) > ANSWER_LIMIT:
-        req.reply(req.t("report.too_long", limit=ANSWER_LIMIT))
-        return True
-    data = json.loads(state.data)
-    if state.step == "what":
-        data["what"] = text
-        await reports.save_step(req.uow, req.ctx, me.id, "when", data)
-        req.reply(req.t("report.ask_when"))
-    elif state.step == "when":
-        data["when"] = text
-        await reports.save_step(req.uow, req.ctx, me.id, "where", data)
-        req.reply(req.t("report.ask_where"))
-    elif state.step == "where":
-        data["where"] = text
-        await reports.save_step(req.uow, req.ctx, me.id, "confirm", data)
-        await _preview(req, data)
-    else:
-        return False
+    _say(req, said)
     return True
 
 
-async def _preview(req: Request, data: dict[str, str]) -> None:
-    case, _ = await case_of_member(req.uow, req.me.id, data["case"])
-    kind = SignalKind(data["kind"])
-    readers = await _readers(req, case.id, report_audience(req, kind, coach_only=False))
-    req.reply(req.t("report.preview", kind=i18n.kind_name(req.lang, kind),
-                    readers=readers_text(req.lang, readers)), [
-        (req.t("button.report_send"), "/melden_verstuur"),
-        (req.t("button.report_coach_only"), "/melden_verstuur begeleider"),
-        (req.t("button.cancel"), "/annuleer"),
-    ])
-
-
-def report_audience(req: Request, kind: SignalKind, *, coach_only: bool) -> frozenset[Role]:
-    """Who reads a tenant's report: the care team and the landlord (the guideline's two
-    places to report), or the care team alone; never more than the policy allows."""
-    wanted = CARE_TEAM if coach_only else CARE_TEAM | {Role.LANDLORD}
-    return frozenset(wanted & set(req.ctx.privacy.allowed_audience(kind)))
-
-async def _readers(req: Request, case_id: int, audience: frozenset[Role]
-                   ) -> list[tuple[Role, str]]:
-    out = []
-    for member in await req.uow.cases.members(case_id):
-        if member.person_id != req.me.id and member.role in audience:
-            person = await req.uow.persons.get(member.person_id)
-            out.append((member.role, person.display_name if person else "?"))
-    return out
-
-
-async def cmd_report_send(req: Request, args: list[str]) -> None:
-    """(a button of the report) send it, to the default recipients or the coach only."""
-    me = req.me
-    state = await reports.current(req.uow, req.ctx, me.id)
-    if state is None or state.kind != reports.KIND or state.step != "confirm":
-        raise errors.NotAllowed()
-    data = json.loads(state.data)
-    kind = SignalKind(data["kind"])
-    coach_only = bool(args) and args[0].lower() in ("begeleider", "coach")
-    posted = await reports.send(req.uow, req.ctx, me.id, req.lang, data,
-                                report_audience(req, kind, coach_only=coach_only))
-    req.reply(req.t("report.sent", number=posted.signal.id, code=posted.signal.case_code))
+async def answer_pick(req: Request, conversation_id: int, value: str) -> None:
+    """A pick on a conversation's question (a button, a number, a reaction)."""
+    _say(req, await conversations.answer_pick(req.me.id, conversation_id, value, req.uow,
+                                              req.ctx))
 
 
 async def cmd_cancel(req: Request, args: list[str]) -> None:
-    """Stop a guided conversation: /annuleer."""
-    ended = await reports.cancel(req.uow, req.ctx, req.me.id)
-    req.reply(req.t("report.cancelled" if ended else "conversation.none"))
+    """Stop a guided conversation: /annuleer [zaak]."""
+    _say(req, await conversations.cancel(conversations.CancelConversation(
+        person_id=req.me.id, case_code=args[0] if args else None), req.uow, req.ctx))
 
 
 # --- summaries --------------------------------------------------------------------------

@@ -157,6 +157,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Er loopt geen gesprek om te annuleren.",
         "en": "There is no conversation to cancel.",
     },
+    "conversation.cancelled": {"nl": "Het gesprek is gestopt.",
+                               "en": "The conversation has stopped."},
+    "conversation.bad_answer": {
+        "nl": "Dat antwoord past hier niet. Probeer het opnieuw, of stop met /annuleer.",
+        "en": "That answer does not fit here. Try again, or stop with /cancel.",
+    },
+    "conversation.empty": {
+        "nl": "Schrijf je antwoord in een paar woorden, of stop met /annuleer.",
+        "en": "Write your answer in a few words, or stop with /cancel.",
+    },
+    "conversation.pick_an_option": {
+        "nl": "Kies een van de {count} mogelijkheden: tik op een knop of typ het nummer. "
+        "Stoppen: /annuleer.",
+        "en": "Choose one of the {count} options: tap a button or type its number. "
+        "Stop: /cancel.",
+    },
+    "conversation.choice_gone": {
+        "nl": "Die vraag staat niet meer open. Begin opnieuw als je wilt.",
+        "en": "That question is no longer open. Start again if you like.",
+    },
+    "conversation.which_case": {
+        "nl": "Over welke zaak gaat het?",
+        "en": "Which case is it about?",
+    },
+    "conversation.in_case": {"nl": "(Zaak {code}) ", "en": "(Case {code}) "},
     # --- summaries and digests ------------------------------------------------------------
     "summary.header": {
         "nl": "Samenvatting zaak {code} (voor {roles}), {when}:",

@@ -53,6 +53,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Je had hier al een keuze gemaakt.",
         "en": "You already made a choice here.",
     },
+    "error.choice_range": {
+        "nl": "Dat nummer staat niet in de lijst. Kies {valid}.",
+        "en": "That number is not in the list. Choose {valid}.",
+    },
+    "error.choice_gone": {
+        "nl": "Die keuze is er niet meer. Typ het commando of vraag het opnieuw op.",
+        "en": "That choice is no longer there. Type the command or ask for it again.",
+    },
     # --- Telegram buttons -------------------------------------------------------------------
     "telegram.button_expired": {
         "nl": "Deze knop werkt niet meer. Typ het commando of vraag het opnieuw op.",

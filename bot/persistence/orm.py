@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.sql.expression import false
 
 from bot import crypto
@@ -257,8 +257,10 @@ class OutboxRow(Base):
                                                   index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(EncryptedText)
-    #: [[label, command], ...] (encrypted: a label may be a name)
-    choices: Mapped[list[list[str]]] = mapped_column(EncryptedJSON, default=list)
+    #: the choices offered with it, by index (``OutboxChoice``); loaded with the row
+    choices: Mapped[list[OutboxChoice]] = relationship(
+        lazy="selectin", order_by="OutboxChoice.idx", cascade="all, delete-orphan",
+        passive_deletes=True)
     #: replace this earlier outbox message instead of sending anew
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     #: answer to this incoming transport message
@@ -272,6 +274,34 @@ class OutboxRow(Base):
     transport_message_id: Mapped[str | None] = mapped_column(String(64))
     #: why delivery failed (an error class and code, never message text)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    #: what the message is (``bot.domain.choices.MessageKind``), so it is recognised as data
+    kind: Mapped[str] = mapped_column(String(32), default="message", server_default="message")
+    #: which of its choices was picked (a pick is final: a choice is used once), and when
+    picked_index: Mapped[int | None] = mapped_column(Integer)
+    picked_at: Mapped[datetime | None]
+
+
+class OutboxChoice(Base):
+    """One choice offered with an outbox message: a button, numbered option or reaction.
+
+    A pick comes back as (outbox id or transport message id, index) and is resolved through
+    this row, also after a restart. ``action`` and ``subject_id`` say what it does as data."""
+
+    __tablename__ = "outbox_choices"
+    __table_args__ = (UniqueConstraint("outbox_id", "idx"),
+                      Index("ix_outbox_choices_action_subject", "action", "subject_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    #: 0-based position among the message's choices
+    idx: Mapped[int] = mapped_column(Integer)
+    #: encrypted: a label may carry a name
+    label: Mapped[str] = mapped_column(EncryptedText)
+    label_key: Mapped[str | None] = mapped_column(String(64))
+    #: the command it stands for, as a person could type it (empty for a conversation's answer)
+    command: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[str | None] = mapped_column(String(64))
 
 
 class Absence(Base):
@@ -338,16 +368,24 @@ class AccessLogRow(Base):
 
 
 class Conversation(Base):
-    """Where a person stands in a guided conversation (one at a time)."""
+    """Where a person stands in a guided conversation about a case (one per person and case;
+    ``bot/services/conversations.py``)."""
 
     __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("person_id", "case_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
-                                           unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    step: Mapped[str] = mapped_column(String(32))
-    #: the answers so far (JSON text; free text, so encrypted at rest)
-    data: Mapped[str] = mapped_column(EncryptedText, default="{}")
+                                           index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         index=True)
+    #: which conversation (its definition's name) and the state it is in
+    name: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32))
+    #: the answers so far (free text, so encrypted at rest)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    #: orders a person's conversations by which asked last (typed text answers that one)
+    asked: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime]
 

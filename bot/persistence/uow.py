@@ -17,6 +17,7 @@ outbox row commits or rolls back with its change:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -29,6 +30,7 @@ from sqlalchemy.sql.util import find_tables
 
 from bot import crypto
 from bot.domain import model
+from bot.domain.choices import Action, MessageKind, Option, as_option
 from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
 from bot.persistence import orm
 
@@ -796,34 +798,47 @@ class OutboxRepository:
 
     async def add(self, *, transport: str, address: str, text: str, now: datetime,
                   person_id: int | None = None, case_id: int | None = None,
-                  choices: list[tuple[str, str]] | None = None, edit_of: int | None = None,
-                  reply_to: str | None = None, not_before: datetime | None = None,
-                  with_id: bool = False) -> orm.OutboxRow:
-        """Queue a message, in this unit of work's transaction.
+                  choices: Sequence[Option | tuple[str, str]] | None = None,
+                  edit_of: int | None = None, reply_to: str | None = None,
+                  not_before: datetime | None = None, with_id: bool = False,
+                  kind: MessageKind = MessageKind.MESSAGE) -> orm.OutboxRow:
+        """Queue a message, in this unit of work's transaction; its choices are stored with
+        it, by index (``outbox_choices``).
 
         The row is written with the unit of work's other messages in one statement, at the
         commit or just before a statement reads the outbox (``Deferred``); the order of the
         messages is the order of these calls. The returned row is not attached to the session
-        and has no ``id``, unless ``with_id``: then it (and every message queued before it) is
-        written at once and its ``id`` is set (for rows that refer to it)."""
+        and has no ``id``, unless ``with_id`` or it has choices: then it (and every message
+        queued before it) is written at once and its ``id`` is set (its choices refer to it)."""
+        options = [as_option(c) for c in choices or []]
         values: dict[str, Any] = {
             "transport": transport, "address": address, "person_id": person_id,
-            "case_id": case_id, "text": text, "choices": [list(c) for c in choices or []],
-            "edit_of": edit_of, "reply_to": reply_to, "status": "pending", "attempts": 0,
-            "created_at": now, "next_attempt_at": max(now, not_before) if not_before else now,
+            "case_id": case_id, "text": text, "kind": kind.value, "picked_index": None,
+            "picked_at": None, "edit_of": edit_of, "reply_to": reply_to, "status": "pending",
+            "attempts": 0, "created_at": now,
+            "next_attempt_at": max(now, not_before) if not_before else now,
             "sent_at": None, "transport_message_id": None, "last_error": None}
         self._uow.outbox_written = True
         row = orm.OutboxRow(**values)
-        if not with_id:
+        if not with_id and not options:
             self._uow.insert_later(_OUTBOX, values)
             return row
         await self._uow.flush()  # what was queued before goes first: the order per chat
         row.id = (await self.session.execute(_INSERT_OUTBOX, values)).scalar_one()
+        if options:
+            await self.session.execute(insert(orm.OutboxChoice), [
+                {"outbox_id": row.id, "idx": index, "label": o.label, "label_key": o.label_key,
+                 "command": o.command, "action": o.action.value, "subject_id": o.subject_id,
+                 "value": o.value} for index, o in enumerate(options)])
         return row
+
+    async def get(self, row_id: int) -> orm.OutboxRow | None:
+        return await self.session.get(orm.OutboxRow, row_id)
 
     async def sent_as(self, transport: str, address: str, message_id: str
                       ) -> orm.OutboxRow | None:
-        """The message the transport knows by ``message_id`` in that chat."""
+        """The message the transport knows by ``message_id`` in that chat (the first row
+        sent as it: an edit keeps the transport's id)."""
         stmt = (select(orm.OutboxRow)
                 .where(orm.OutboxRow.transport == transport,
                        orm.OutboxRow.address == address,
@@ -831,54 +846,113 @@ class OutboxRepository:
                 .order_by(orm.OutboxRow.id).limit(1))
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def edited(self, row_id: int) -> bool:
-        """Whether an edit of this message has been queued (or sent)."""
-        stmt = select(orm.OutboxRow.id).where(orm.OutboxRow.edit_of == row_id).limit(1)
-        return (await self.session.execute(stmt)).first() is not None
-
-    async def offering(self, case_id: int, command: str, limit: int = 500
-                       ) -> list[orm.OutboxRow]:
-        """The case's messages (newest first) that offered ``command`` as a choice."""
+    async def last_shown(self, transport: str, address: str) -> orm.OutboxRow | None:
+        """The last list (a message with choices) or question (a conversation's prompt)
+        delivered to a chat: what a number typed there refers to."""
+        has_choices = select(orm.OutboxChoice.id).where(
+            orm.OutboxChoice.outbox_id == orm.OutboxRow.id).exists()
         stmt = (select(orm.OutboxRow)
-                .where(orm.OutboxRow.case_id == case_id, orm.OutboxRow.edit_of.is_(None))
-                .order_by(orm.OutboxRow.id.desc()).limit(limit))
-        return [row for row in (await self.session.execute(stmt)).scalars()
-                if any(c[1] == command for c in row.choices)]
+                .where(orm.OutboxRow.transport == transport, orm.OutboxRow.address == address,
+                       orm.OutboxRow.status == "sent",
+                       has_choices | (orm.OutboxRow.kind == MessageKind.PROMPT.value))
+                .order_by(orm.OutboxRow.id.desc()).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def pick(self, row_id: int, index: int, now: datetime) -> bool:
+        """Mark choice ``index`` of a message picked, once: a pick among its choices is
+        final, so a second pick (a double tap, a stale screen, a race) gets ``False``."""
+        result = await self.session.execute(
+            update(orm.OutboxRow)
+            .where(orm.OutboxRow.id == row_id, orm.OutboxRow.picked_at.is_(None))
+            .values(picked_index=index, picked_at=now)
+            .execution_options(synchronize_session=False))
+        return getattr(result, "rowcount", 0) == 1
+
+    async def offering(self, action: Action, subject_id: int) -> list[orm.OutboxRow]:
+        """The original messages (no edits; oldest first) that offered a choice with this
+        action on this subject: found by the stored reference, not by their text."""
+        stmt = (select(orm.OutboxRow)
+                .join(orm.OutboxChoice, orm.OutboxChoice.outbox_id == orm.OutboxRow.id)
+                .where(orm.OutboxChoice.action == action.value,
+                       orm.OutboxChoice.subject_id == subject_id,
+                       orm.OutboxRow.edit_of.is_(None))
+                .order_by(orm.OutboxRow.id).distinct())
+        return list((await self.session.execute(stmt)).scalars())
 
 
 class ConversationRepository:
-    """Where a person stands in a guided conversation."""
+    """Where people stand in guided conversations: one per person and case."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, person_id: int, now: datetime) -> orm.Conversation | None:
-        stmt = select(orm.Conversation).where(orm.Conversation.person_id == person_id)
+    async def _live(self, rows: Sequence[orm.Conversation], now: datetime
+                    ) -> list[orm.Conversation]:
+        live = []
+        for row in rows:
+            if row.expires_at <= now:
+                await self.session.delete(row)
+            else:
+                live.append(row)
+        if len(live) != len(rows):
+            await self.session.flush()
+        return live
+
+    async def of_person(self, person_id: int, now: datetime) -> list[orm.Conversation]:
+        """A person's running conversations, the one that last asked something first
+        (expired ones are dropped)."""
+        stmt = (select(orm.Conversation).where(orm.Conversation.person_id == person_id)
+                .order_by(orm.Conversation.asked.desc(), orm.Conversation.id.desc()))
+        return await self._live(list((await self.session.execute(stmt)).scalars()), now)
+
+    async def get(self, conversation_id: int, now: datetime) -> orm.Conversation | None:
+        found = await self.session.get(orm.Conversation, conversation_id)
+        if found is None:
+            return None
+        live = await self._live([found], now)
+        return live[0] if live else None
+
+    async def of_case(self, person_id: int, case_id: int, now: datetime
+                      ) -> orm.Conversation | None:
+        stmt = select(orm.Conversation).where(orm.Conversation.person_id == person_id,
+                                              orm.Conversation.case_id == case_id)
         found = (await self.session.execute(stmt)).scalar_one_or_none()
-        if found is not None and found.expires_at <= now:
+        live = await self._live([found], now) if found is not None else []
+        return live[0] if live else None
+
+    async def start(self, *, person_id: int, case_id: int, name: str, state: str,
+                    data: dict[str, Any], now: datetime, expires_at: datetime
+                    ) -> orm.Conversation:
+        """Begin a conversation; one already running for this person and case is replaced."""
+        found = await self.of_case(person_id, case_id, now)
+        if found is not None:
             await self.session.delete(found)
             await self.session.flush()
-            return None
-        return found
+        row = orm.Conversation(person_id=person_id, case_id=case_id, name=name, state=state,
+                               data=data, asked=0, started_at=now, updated_at=now,
+                               expires_at=expires_at)
+        self.session.add(row)
+        await self.session.flush()
+        return row
 
-    async def save(self, person_id: int, kind: str, step: str, data: str, now: datetime,
-                   expires_at: datetime) -> None:
-        stmt = select(orm.Conversation).where(orm.Conversation.person_id == person_id)
-        found = (await self.session.execute(stmt)).scalar_one_or_none()
-        if found is None:
-            self.session.add(orm.Conversation(person_id=person_id, kind=kind, step=step,
-                                              data=data, updated_at=now,
-                                              expires_at=expires_at))
-        else:
-            found.kind, found.step, found.data = kind, step, data
-            found.updated_at, found.expires_at = now, expires_at
+    async def asked(self, row: orm.Conversation) -> None:
+        """Note that this conversation asked the person something just now (after all the
+        person's others)."""
+        stmt = select(func.max(orm.Conversation.asked)).where(
+            orm.Conversation.person_id == row.person_id)
+        row.asked = ((await self.session.execute(stmt)).scalar_one_or_none() or 0) + 1
         await self.session.flush()
 
-    async def clear(self, person_id: int) -> bool:
+    async def drop_expired(self, now: datetime) -> int:
+        """Delete every conversation left alone past its time; how many."""
         result = await self.session.execute(
-            delete(orm.Conversation).where(orm.Conversation.person_id == person_id)
+            delete(orm.Conversation).where(orm.Conversation.expires_at <= now)
             .execution_options(synchronize_session=False))
-        return getattr(result, "rowcount", 0) > 0
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def end(self, row: orm.Conversation) -> None:
+        await self.session.delete(row)
+        await self.session.flush()
 
 
 class CaseChatRepository:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import i18n, notify
+from bot import notify
+from bot.domain.choices import MessageKind
 from bot.domain.commands import NoteChatMembers
+from bot.notify import Choices
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 from bot.services import chats
@@ -58,34 +60,10 @@ async def note_writer(uow: UnitOfWork, ctx: ServiceContext, transport: str, chat
 
 
 async def queue_reply(uow: UnitOfWork, ctx: ServiceContext, *, transport: str, chat_id: str,
-                      text: str, choices: list[tuple[str, str]], person_id: int | None,
-                      reply_to: str | None) -> None:
-    """An answer to the chat a message came from."""
+                      text: str, choices: Choices, person_id: int | None,
+                      reply_to: str | None, kind: MessageKind = MessageKind.MESSAGE) -> None:
+    """An answer to the chat a message came from (its choices are stored with it)."""
     if person_id is not None and await uow.persons.get(person_id) is None:
         person_id = None  # the person was just erased: the answer goes to the chat alone
     await notify.to_chat(uow, transport, chat_id, text, ctx.clock.now(), person_id=person_id,
-                         choices=choices, reply_to=reply_to)
-
-
-async def picked_message(uow: UnitOfWork, transport: str, chat_id: str, message_id: str
-                         ) -> orm.OutboxRow | None:
-    """The bot's message with alternatives whose button was pressed (``None``: no such
-    message, or a single button, which is the service's to close)."""
-    row = await uow.outbox.sent_as(transport, chat_id, message_id)
-    if row is None or len(row.choices) < 2:
-        return None
-    return row
-
-
-async def already_picked(uow: UnitOfWork, row: orm.OutboxRow) -> bool:
-    return await uow.outbox.edited(row.id)
-
-
-async def close_picker(uow: UnitOfWork, ctx: ServiceContext, row: orm.OutboxRow,
-                       command: str, lang: str) -> None:
-    """Edit the message: its buttons go, the pick is shown."""
-    label = next((c[0] for c in row.choices if c[1] == command), command)
-    await uow.outbox.add(transport=row.transport, address=row.address,
-                         person_id=row.person_id, case_id=row.case_id,
-                         text=row.text + i18n.t(lang, "choice.picked", label=label),
-                         now=ctx.clock.now(), edit_of=row.id)
+                         choices=choices, reply_to=reply_to, kind=kind)

@@ -1,6 +1,7 @@
 """Retention: the coordinator closes a case; a closed case is purged after
 ``[retention] closed_case_after``, leaving a record that it existed and when it was purged;
-rows of the access log go after ``[retention] access_log_after``.
+rows of the access log go after ``[retention] access_log_after``; guided conversations left
+alone past their time go at the next run.
 
 Purging deletes a case's content (signals, windows and their deadlines, timeline, memberships,
 invitations, linked chats, its outbox messages, pattern proposals) in one transaction per case
@@ -145,6 +146,7 @@ async def purge_due(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -> P
             purged.append(code)
     async with new_uow() as uow:
         pruned = await prune_access_log(uow, now, ctx)
+        await uow.conversations.drop_expired(now)  # their answers are free text
         await uow.commit()
     if purged or pruned:
         log.info("retention: purged %d closed case(s), %d access-log row(s)", len(purged),

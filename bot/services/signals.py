@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot import i18n, notify, render
 from bot.domain import errors
+from bot.domain.choices import Action, Option, option
 from bot.domain.commands import (
     AcknowledgeSignal,
     PostSignal,
@@ -50,12 +51,14 @@ async def case_of_member(uow: UnitOfWork, person_id: int, given: str
     return case, roles
 
 
-def ack_choices(lang: str, signal_id: int) -> list[tuple[str, str]]:
-    return [(i18n.t(lang, "button.ack"), f"/ok {signal_id}")]
+def ack_choices(lang: str, signal_id: int) -> list[Option]:
+    return [option(Action.ACKNOWLEDGE, signal_id, i18n.t(lang, "button.ack"),
+                   label_key="button.ack")]
 
 
-def view_choices(lang: str, signal_id: int) -> list[tuple[str, str]]:
-    return [(i18n.t(lang, "button.view"), f"/bekijk {signal_id}")]
+def view_choices(lang: str, signal_id: int) -> list[Option]:
+    return [option(Action.VIEW, signal_id, i18n.t(lang, "button.view"),
+                   label_key="button.view")]
 
 
 async def viewer(uow: UnitOfWork, case_id: int, person_id: int) -> Viewer:
@@ -356,7 +359,7 @@ async def acknowledge(cmd: AcknowledgeSignal, uow: UnitOfWork, ctx: ServiceConte
                                 code=signal.case_code, who=who(lang)),
             now, case_id=signal.case_id)
     # every message that offered the button loses it, and says who acknowledged
-    for row in await uow.outbox.offering(signal.case_id, f"/ok {signal.id}"):
+    for row in await uow.outbox.offering(Action.ACKNOWLEDGE, signal.id):
         if row.person_id is None:
             continue
         await notify.to_person(uow, row.person_id,

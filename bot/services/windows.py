@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from bot import i18n, notify, render
 from bot.domain import errors
 from bot.domain.calendar import Span
+from bot.domain.choices import Action, Option, option
 from bot.domain.commands import (
     AcknowledgeSignal,
     CompleteWindow,
@@ -277,10 +278,12 @@ def action_text(lang: str, window: Window) -> str:
     return i18n.t(lang, "window.action_done", number=window.id)
 
 
-def action_choices(lang: str, window: Window) -> list[tuple[str, str]]:
+def action_choices(lang: str, window: Window) -> list[Option]:
     if window.norm is Norm.N1_SIGNAL_FOLLOW_UP and window.signal_id is not None:
-        return [(i18n.t(lang, "button.ack"), f"/ok {window.signal_id}")]
-    return [(i18n.t(lang, "button.done"), f"/gedaan T{window.id}")]
+        return [option(Action.ACKNOWLEDGE, window.signal_id, i18n.t(lang, "button.ack"),
+                       label_key="button.ack")]
+    return [option(Action.COMPLETE, window.id, i18n.t(lang, "button.done"),
+                   label_key="button.done")]
 
 
 # --- carrying out a step -----------------------------------------------------------------

@@ -36,7 +36,8 @@ class Incoming:
     message_id: str | None = None
     #: set when the message came from a group/room rather than a private chat
     is_group: bool = False
-    #: set when this is a button press; ``text`` is then the choice's command
+    #: set when this is a pick (a button press, a number typed in the console, a reaction);
+    #: which choice is in ``choice_index`` (``text`` is what was typed, if anything)
     is_choice: bool = False
     #: the transport message the pressed button belonged to
     choice_message_id: str | None = None
@@ -78,6 +79,9 @@ class Outgoing:
     #: urgent messages (reminders, lapse notices, escalations) go before bulk (digests) when
     #: the network's overall limit is the bottleneck
     urgent: bool = False
+    #: ``kind``: what the message is when it is no plain message (``prompt``, ``picked`` for
+    #: the edit that closes a list after a pick, ``delivery_failed``); a transport may
+    #: present it differently, never decide on it
     extra: dict[str, str] = field(default_factory=dict)
 
 

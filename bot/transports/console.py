@@ -3,8 +3,10 @@
 ``/als <naam>`` (or ``/as``) switches who is typing; every other line is exactly what a Telegram
 or Matrix user would type. Each message the bot sends is printed with the recipient's name in
 brackets in front, on every line (``[Naam] …``), so a script can tell who received what.
-Choices are shown as numbered options; typing the number picks one. It reads a terminal or a
-pipe alike; at the end of its input it stops the bot (after delivering what is due).
+Choices are shown as numbered options; typing the number picks one (the core resolves it
+through the choices stored with the message, so it works the same after a restart). It reads
+a terminal or a pipe alike; at the end of its input it stops the bot (after delivering what is
+due).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TextIO
 
 from bot.domain.model import normalise_word
 from bot.i18n import t
-from bot.transports.base import Choice, Incoming, IncomingHandler, Outgoing
+from bot.transports.base import Incoming, IncomingHandler, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class ConsoleTransport:
         self._after_line = after_line
         self.current = first_person.strip()
         self._names: dict[str, str] = {console_address(self.current): self.current}
-        self._choices: dict[str, tuple[Choice, ...]] = {}
+        #: per chat, the outbox id of the last list or question shown (what a number is for)
+        self._shown: dict[str, int] = {}
         self._messages = 0
         self._task: asyncio.Task[None] | None = None
         self._interactive = bool(getattr(self._stdin, "isatty", lambda: False)())
@@ -100,30 +103,36 @@ class ConsoleTransport:
             self._print("console", t(self._language, "console.now_typing", name=self.current))
             return
         address = console_address(self.current)
-        is_choice = False
-        if text.isdigit() and address in self._choices:
-            options = self._choices[address]
-            index = int(text) - 1
-            if 0 <= index < len(options):
-                text, is_choice = options[index].command, True
+        # a number picks among the choices of the last list shown to this person (unless a
+        # question came after it: then it is the answer); the core resolves it through the
+        # choices stored with that message (after a restart, when the console has shown
+        # nothing yet, through the last list or question delivered here)
+        index = int(text) - 1 if text.isdecimal() else None
         await on_incoming(Incoming(
             transport=self.name, chat_id=address, sender_id=address, sender_name=self.current,
-            text=text, is_choice=is_choice))
+            text=text, is_choice=index is not None, choice_index=index,
+            choice_outbox_id=self._shown.get(address) if index is not None else None))
         if self._after_line is not None:
             await self._after_line()
 
     # --- sending ----------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
         self._messages += 1
+        if message.edit_of is not None and message.extra.get("kind") == "picked":
+            # a list closed after a pick: in a terminal the typed number already shows it
+            return str(self._messages)
         name = message.recipient_label or self._names.get(message.chat_id, message.chat_id)
         text = message.text
         if message.edit_of is not None:
             text = t(self._language, "console.edited") + " " + text
         lines = text.splitlines() or [""]
         for number, choice in enumerate(message.choices, start=1):
-            lines.append(f"  {number}) {choice.label}  ({choice.command})")
-        if message.choices:
-            self._choices[message.chat_id] = message.choices
+            lines.append(f"  {number}) {choice.label}  ({choice.command})" if choice.command
+                         else f"  {number}) {choice.label}")
+        if message.outbox_id is not None and (message.choices
+                                              or message.extra.get("kind") == "prompt"):
+            # a list, or a question (after which a number is an answer, not a pick)
+            self._shown[message.chat_id] = message.outbox_id
         for line in lines:
             self._print(name, line)
         return str(self._messages)

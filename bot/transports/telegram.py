@@ -4,7 +4,9 @@ The PTB ``Application`` is started by hand (never ``run_polling``, which would o
 long polling by default, or a webhook served with aiohttp that checks Telegram's secret-token
 header. Every text message and button press becomes an :class:`Incoming` (its ``update_key``
 is the update_id, so the core handles each update once, also across a restart); every
-:class:`Outgoing` becomes sendMessage or editMessageText with an inline keyboard.
+:class:`Outgoing` becomes sendMessage or editMessageText with an inline keyboard, whose buttons
+carry a compact reference to the choice stored with the message (``c<outbox id>:<index>``),
+resolved by the core: a button works after a restart, and nothing is kept in memory.
 
 Delivery stays within Telegram's limits (https://core.telegram.org/bots/faq): at most 30
 messages a second overall, 1 a second per chat and 20 a minute per group. The overall limit is
@@ -20,15 +22,14 @@ token never reaches a log line.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 import warnings
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -87,8 +88,9 @@ IN_CHAT = frozenset({"creator", "administrator", "member"})
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
-#: callback data that stands for a command too long to fit starts with this
-KEY_MARK = "~"
+#: a button's callback data is ``c<outbox id>:<index>``: at most 1 + 10 + 1 + 4 bytes
+CHOICE_MARK = "c"
+CHOICE_DATA = re.compile(r"c(\d{1,10}):(\d{1,4})")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[object]]
@@ -270,7 +272,7 @@ class TelegramTransport:
                  commands: Mapping[str, Sequence[tuple[str, str]]] | None = None,
                  default_language: str = "nl", limits: Limits | None = None,
                  pacing: bool = True, clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep, remembered_keys: int = 10_000) -> None:
+                 sleep: Sleep = asyncio.sleep) -> None:
         if settings.token is None:
             raise ConfigError("telegram.token is not set")
         if settings.mode == "webhook" and not settings.webhook_url:
@@ -281,8 +283,6 @@ class TelegramTransport:
         self._default_language = default_language
         self.pacer = Pacer(limits, clock=clock, sleep=sleep) if pacing else None
         self.username: str | None = settings.username
-        self._keys: OrderedDict[str, str] = OrderedDict()
-        self._remembered_keys = remembered_keys
         self._migrated: dict[int, int] = {}
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._on_incoming: IncomingHandler | None = None
@@ -435,13 +435,14 @@ class TelegramTransport:
             return self._membership(changed, key)
         query = update.callback_query
         if query is not None:
-            command = self._command_of(query.data or "")
             user = query.from_user
-            notice = None if command is not None else i18n.t(
+            ref = parse_choice_data(query.data or "")
+            legacy = (query.data or "") if (query.data or "").startswith("/") else None
+            notice = None if ref is not None or legacy is not None else i18n.t(
                 i18n.language_of(user.language_code), "telegram.button_expired")
             with contextlib.suppress(TelegramError):  # promptly: the button stops spinning
                 await query.answer(text=notice)
-            if command is None:
+            if ref is None and legacy is None:
                 return None
             chat = query.message.chat if query.message is not None else None
             chat_id = chat.id if chat is not None else user.id
@@ -449,9 +450,11 @@ class TelegramTransport:
                        if query.message is not None else None)
             return Incoming(
                 transport=self.name, chat_id=str(chat_id), sender_id=str(user.id),
-                sender_name=user.full_name, text=command,
+                sender_name=user.full_name, text=legacy or "",
                 is_group=chat is not None and chat.type != "private", is_choice=True,
-                choice_message_id=pressed, language_hint=user.language_code, update_key=key)
+                choice_message_id=pressed, choice_outbox_id=ref[0] if ref else None,
+                choice_index=ref[1] if ref else None, language_hint=user.language_code,
+                update_key=key)
         message = update.message
         if message is not None and message.chat.type != "private" and (
                 message.new_chat_members or message.left_chat_member):
@@ -509,23 +512,6 @@ class TelegramTransport:
         _, at, addressee = head.partition("@")
         return not at or addressee.lower() == (self.username or "").lower()
 
-    def _callback_data(self, command: str) -> str:
-        """The command itself when it fits Telegram's 64 bytes; a short key otherwise."""
-        if 0 < len(command.encode()) <= CALLBACK_DATA_LIMIT and not command.startswith(KEY_MARK):
-            return command
-        digest = hashlib.sha256(command.encode()).digest()[:15]
-        key = KEY_MARK + base64.urlsafe_b64encode(digest).decode()
-        self._keys[key] = command
-        self._keys.move_to_end(key)
-        while len(self._keys) > self._remembered_keys:
-            self._keys.popitem(last=False)
-        return key
-
-    def _command_of(self, data: str) -> str | None:
-        if data.startswith(KEY_MARK):
-            return self._keys.get(data)
-        return data or None
-
     # --- sending ------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
         if self._app is None:  # stopped (or not yet started): keep it, costs no attempt
@@ -538,7 +524,7 @@ class TelegramTransport:
             message.text[:TEXT_LIMIT - 1] + "…")
         if not text.strip():
             text = "…"
-        markup = self._keyboard(message.choices)
+        markup = keyboard(message.choices, message.outbox_id)
         try:
             if message.edit_of is not None:
                 return await self._edit(chat_id, message.edit_of, text, markup)
@@ -607,11 +593,33 @@ class TelegramTransport:
             return contextlib.nullcontext()
         return self.pacer.paced(chat_id, edit=edit)
 
-    def _keyboard(self, choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
-        if not choices:
-            return None
-        buttons = [InlineKeyboardButton(choice.label, callback_data=self._callback_data(
-            choice.command)) for choice in choices]
-        columns = 2 if len(buttons) > 3 and all(len(c.label) <= 20 for c in choices) else 1
-        return InlineKeyboardMarkup(
-            [buttons[i:i + columns] for i in range(0, len(buttons), columns)])
+
+# --------------------------------------------------------------------------------------------
+# buttons
+
+
+def choice_data(outbox_id: int, index: int) -> str:
+    """A button's callback data: a compact reference to the choice stored with the message
+    (outbox row and index), resolved by the core, so it works after a restart."""
+    return f"{CHOICE_MARK}{outbox_id}:{index}"
+
+
+def parse_choice_data(data: str) -> tuple[int, int] | None:
+    """(outbox id, index) from a button's callback data; ``None`` if it is none of ours.
+    (Anyone can send any callback data: the core checks the message is this chat's.)"""
+    found = CHOICE_DATA.fullmatch(data)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def keyboard(choices: Sequence[Choice], outbox_id: int | None) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a message: one button per choice, by reference; without an
+    outbox row (none of the core's messages) the command itself, where it fits."""
+    if not choices:
+        return None
+    buttons = [InlineKeyboardButton(choice.label, callback_data=(
+        choice_data(outbox_id, index) if outbox_id is not None
+        else choice.command if 0 < len(choice.command.encode()) <= CALLBACK_DATA_LIMIT
+        else CHOICE_MARK)) for index, choice in enumerate(choices)]
+    columns = 2 if len(buttons) > 3 and all(len(c.label) <= 20 for c in choices) else 1
+    return InlineKeyboardMarkup(
+        [buttons[i:i + columns] for i in range(0, len(buttons), columns)])

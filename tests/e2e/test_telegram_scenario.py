@@ -1,7 +1,8 @@
 """The core scenario on Telegram, end to end over the Bot API stand-in (console off): a
 coordinator creates a case and invites a landlord and a coach with deep links; the landlord
 posts a missed-rent signal, picking its kind with a button; the coach acknowledges it with the
-button, the message is edited and its button is gone, and a second press is harmless. A
+button, the message is edited and its button is gone, and a second press is harmless; a
+button pressed after a restart still works, through the choice stored with its message. A
 message to someone who blocked the bot is reported to the coordinator; a group is linked to a
 case without the bot chattering in it."""
 
@@ -13,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.clock import ManualClock
+from bot.transports.telegram import parse_choice_data
 from tests.support.telegram_harness import CASE, DEEP_LINK, TelegramHarness
 
 COCO, LOTTE, BRAM, EVE = 1, 2, 3, 9
@@ -63,7 +65,8 @@ async def test_signal_through_buttons_on_three_phones(tg: TelegramHarness) -> No
     await tg.until(lambda: tg.has(LOTTE, "Welk soort signaal"))
     choose = tg.last_with(LOTTE, "Welk soort signaal")
     labels = {b["text"]: b["callback_data"] for row in choose.buttons for b in row}
-    assert labels["gemiste huurbetaling"] == f"/signaal {case} missed_rent"
+    # a button carries a reference to the choice stored with the message, no command
+    assert all(parse_choice_data(data) is not None for data in labels.values())
     assert all(len(data.encode()) <= 64 for data in labels.values())
     press = tg.presses(LOTTE, choose, labels["gemiste huurbetaling"])
     await tg.until(lambda: tg.has(BRAM, "Nieuw signaal #1")
@@ -79,9 +82,10 @@ async def test_signal_through_buttons_on_three_phones(tg: TelegramHarness) -> No
     # the coach receives it with a button, and acknowledges with it
     signal = tg.last_with(BRAM, "Nieuw signaal #1")
     assert f"zaak {case}: gemiste huurbetaling, van verhuurder (Lotte)" in signal.text
-    assert signal.callback_data == ["/ok 1"]
+    (ack,) = signal.callback_data
+    assert parse_choice_data(ack) is not None
     assert signal.buttons[0][0]["text"] == "Bevestigen"
-    press = tg.presses(BRAM, signal, "/ok 1")
+    press = tg.presses(BRAM, signal, ack)
     await tg.until(lambda: tg.has(LOTTE, "bevestigd door begeleider (Bram)")
                    and "✓ Bevestigd door begeleider (Bram)" in tg.api.message(
                        BRAM, signal.message_id).text
@@ -98,9 +102,9 @@ async def test_signal_through_buttons_on_three_phones(tg: TelegramHarness) -> No
     # a second press (a stale screen) is harmless: nothing changes, the coach hears why
     lotte_before, versions = len(tg.chat(LOTTE)), len(edited.history)
     bram_before = len(tg.chat(BRAM))
-    again = tg.presses(BRAM, edited, "/ok 1", check_button=False)
+    again = tg.presses(BRAM, edited, ack, check_button=False)
     await tg.until(lambda: len(tg.chat(BRAM)) > bram_before)
-    assert "al bevestigd" in tg.chat(BRAM)[-1].text
+    assert tg.chat(BRAM)[-1].text == "Je had hier al een keuze gemaakt."
     assert tg.api.callback_answer(again["callback_query"]["id"]) is not None
     assert len(tg.chat(LOTTE)) == lotte_before
     assert len(tg.api.message(BRAM, signal.message_id).history) == versions
@@ -117,7 +121,7 @@ async def test_signal_through_buttons_on_three_phones(tg: TelegramHarness) -> No
         BRAM: ["Welkom bij KorteLijn. Je bent nu begeleider",
                f"Nieuw signaal #1 in zaak {case}: gemiste huurbetaling",
                f"Signaal #1 (gemiste huurbetaling) in zaak {case} is bevestigd",
-               "Signaal #1 was al bevestigd door begeleider"],
+               "Je had hier al een keuze gemaakt."],
     }
     for chat, starts in expected.items():
         texts = tg.texts(chat)
@@ -125,6 +129,44 @@ async def test_signal_through_buttons_on_three_phones(tg: TelegramHarness) -> No
         assert all(text.startswith(start) for text, start in zip(texts, starts, strict=True)), \
             texts
     assert not tg.has(COCO, "signaal")  # the coordinator sees no case content
+
+
+async def test_a_button_pressed_after_a_restart_still_works(tg: TelegramHarness) -> None:
+    case = await new_case(tg)
+    await join(tg, LOTTE, "Lotte", case, "verhuurder")
+    await join(tg, BRAM, "Bram", case, "begeleider")
+    tg.says(LOTTE, f"/signaal {case} huurachterstand Huur oktober niet betaald", "Lotte")
+    await tg.until(lambda: tg.has(BRAM, "Nieuw signaal #1") and tg.has(LOTTE, "doorgegeven"))
+    tg.clock.advance(timedelta(seconds=1))  # one message a second to a chat
+    assert tg.app is not None
+    await tg.app.delivery.deliver_due()
+    await tg.until(lambda: tg.has(LOTTE, "Versturen?"))
+    preview = tg.last_with(LOTTE, "Versturen?")
+    signal = tg.last_with(BRAM, "Nieuw signaal #1")
+
+    # the bot restarts (a new process on the same database): nothing is kept in memory
+    await tg.restart()
+    send, team_only, withhold = preview.callback_data
+    tg.presses(LOTTE, preview, team_only)
+    await tg.until(lambda: tg.has(BRAM, "Huur oktober niet betaald")
+                   and tg.api.message(LOTTE, preview.message_id).reply_markup is None)
+    assert tg.api.message(LOTTE, preview.message_id).text.endswith(
+        "→ Gekozen: Alleen zorgteam")
+    # once picked, the other buttons of that message are refused, also after another restart
+    await tg.restart()
+    tg.presses(LOTTE, preview, withhold, check_button=False)
+    await tg.until(lambda: tg.has(LOTTE, "Je had hier al een keuze gemaakt."))
+    assert not tg.has(LOTTE, "wordt niet verstuurd")
+
+    # the coach's button too
+    (ack,) = signal.callback_data
+    tg.presses(BRAM, signal, ack)
+    await tg.until(lambda: tg.has(LOTTE, "bevestigd door begeleider (Bram)"))
+    # a button of another chat's message, forged into this chat, picks nothing
+    bram_before = len(tg.chat(BRAM))
+    tg.presses(BRAM, signal, send, check_button=False)
+    await tg.until(lambda: len(tg.chat(BRAM)) > bram_before)
+    assert tg.chat(BRAM)[-1].text.startswith("Die keuze is er niet meer.")
 
 
 async def test_the_coordinator_is_told_when_a_message_cannot_be_delivered(

@@ -152,7 +152,7 @@ async def _fill_plain_0003(engine: AsyncEngine) -> None:
         await conn.execute(text(
             "INSERT INTO conversations (id, person_id, kind, step, data, updated_at, "
             "expires_at) VALUES (1, 1, 'report', 'what', :data, '2026-11-23 08:00:00', "
-            "'2026-11-23 09:00:00')"), {"data": '{"what": "' + MARKER + '"}'})
+            "'2026-11-23 09:00:00')"), {"data": '{"case": "Z-ABCD", "what": "' + MARKER + '"}'})
 
 
 async def _read_back(engine: AsyncEngine) -> None:
@@ -165,14 +165,16 @@ async def _read_back(engine: AsyncEngine) -> None:
         timeline = (await uow.session.execute(select(orm.TimelineRow))).scalar_one()
         assert timeline.data == {"reason": MARKER}
         row = (await uow.session.execute(select(orm.OutboxRow))).scalar_one()
-        assert (row.address, row.text, row.choices) == ("4242424242", MARKER,
-                                                        [[COACH, "/ok 1"]])
+        assert (row.address, row.text) == ("4242424242", MARKER)
+        # its choices moved into their own rows (0007), with what they do as data
+        assert [(c.idx, c.label, c.command, c.action, c.subject_id) for c in row.choices] == [
+            (0, COACH, "/ok 1", "acknowledge", 1)]
         assert await uow.outbox.sent_as("telegram", "4242424242", "x") is None
         chat = await uow.case_chats.of_chat("telegram", "-100777")
         assert chat is not None
         assert chat.case_id == 1
         conversation = (await uow.session.execute(select(orm.Conversation))).scalar_one()
-        assert MARKER in conversation.data
+        assert MARKER in conversation.data["what"]
 
 
 async def test_migration_0004_encrypts_what_a_development_database_held(

@@ -46,6 +46,17 @@ class TelegramHarness:
 
     async def start(self) -> KorteLijn:
         await self.api.start()
+        return await self._start_bot()
+
+    async def restart(self) -> KorteLijn:
+        """Stop the bot and build a new one on the same database, as a new process would;
+        the Bot API stand-in (the phones) runs on."""
+        if self.app is not None:
+            await self.app.stop()
+            self.app = None
+        return await self._start_bot()
+
+    async def _start_bot(self) -> KorteLijn:
         settings = Settings.model_validate({
             "database": {"url": self.database_url},
             "bot": {"coordinators": [f"telegram:{self.coordinator}"]},

@@ -74,8 +74,8 @@ WRITES: dict[str, frozenset[str]] = {
                           "close", "skip_pending", "delete_pending", "claim_step"}),
     "absences": frozenset({"set", "end"}),
     "timeline": frozenset({"record", "record_many"}),
-    "outbox": frozenset({"add"}),
-    "conversations": frozenset({"save", "clear"}),
+    "outbox": frozenset({"add", "pick"}),
+    "conversations": frozenset({"start", "asked", "end", "drop_expired"}),
     "case_chats": frozenset({"link", "unlink", "seen", "left", "replace_members"}),
 }
 #: modules that write messages or rows by themselves
@@ -129,7 +129,8 @@ def test_no_handler_writes_to_the_database_or_the_outbox() -> None:
     "def f(req):\n    req.uow.timeline.record(case_id=1, at=None, event='x')\n",
     "async def f(uow):\n    await uow.outbox.add(transport='t', address='a', text='x', now=0)\n",
     "async def f(req):\n    await req.uow.absences.set(1, 2, 0, 0)\n",
-    "async def f(req):\n    await req.uow.conversations.save(1, 'k', 's', '{}', 0, 0)\n",
+    "async def f(req):\n    await req.uow.conversations.end(None)\n",
+    "async def f(req):\n    await req.uow.outbox.pick(1, 0, None)\n",
     "def f(req):\n    req.me.language = 'en'\n",
     "def f(req):\n    req.uow.deadlines_changed = True\n",
     "async def f(req):\n    await req.uow.session.execute(None)\n",
