@@ -49,7 +49,7 @@ from bot.privacy import DEFAULT, Info, Visibility
 from bot.transports.base import Incoming, Outgoing
 from bot.transports.console import console_address
 from tests.support.harness import AMS, ConsoleHarness
-from tests.support.profiles import examples
+from tests.support.profiles import examples, phases
 
 #: the leaks known on main; delete an entry once its fix is merged (the test then guards it)
 KNOWN_LEAKS: dict[str, str] = {
@@ -591,7 +591,7 @@ async def run(bot: ConsoleHarness, plan: Plan) -> World:
     return w
 
 
-@settings(max_examples=examples(15), deadline=None,
+@settings(max_examples=examples(15), deadline=None, phases=phases(),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(plan=plans)
