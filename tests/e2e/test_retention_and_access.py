@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from bot.domain.clock import ManualClock
 from bot.persistence import orm
 from bot.services import exports
-from bot.services.retention import Purged
 from tests.support.harness import ConsoleHarness
 
 LANDLORD, COACH = "Wilhelmina", "Bartholomeus"
