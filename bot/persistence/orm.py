@@ -61,16 +61,26 @@ class Base(DeclarativeBase):
 
 
 class Organisation(Base):
+    """An organisation people are invited for. Its name is encrypted (it can tell which care
+    provider works with a tenant); it is found by its keyed hash (``name_hash``)."""
+
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(EncryptedText("organisations.name"))
+    #: HMAC-SHA256 of the name under a key derived from the security key (hex)
+    name_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @validates("name")
+    def _hash_name(self, _key: str, name: str) -> str:
+        self.name_hash = crypto.keyring().lookup_hash(name)
+        return name
 
 
 class Person(Base):
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(primary_key=True)
     #: encrypted at rest, as every name, chat address and free text (``bot/crypto.py``)
-    display_name: Mapped[str] = mapped_column(EncryptedText)
+    display_name: Mapped[str] = mapped_column(EncryptedText("persons.display_name"))
     language: Mapped[str] = mapped_column(String(8), default="nl")
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
@@ -94,7 +104,7 @@ class Identity(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
                                            index=True)
     transport: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(EncryptedText)
+    address: Mapped[str] = mapped_column(EncryptedText("identities.address"))
     #: HMAC-SHA256 of the address under a key derived from the security key (hex)
     address_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
@@ -158,13 +168,13 @@ class SignalRow(Base):
         ForeignKey("persons.id", ondelete="SET NULL"))
     poster_role: Mapped[str] = mapped_column(String(32))
     posted_at: Mapped[datetime]
-    note: Mapped[str | None] = mapped_column(EncryptedText)
+    note: Mapped[str | None] = mapped_column(EncryptedText("signals.note"))
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"))
     acknowledged_role: Mapped[str | None] = mapped_column(String(32))
     #: who complained (a landlord may name the complainant; only the landlord sees it)
-    complainant: Mapped[str | None] = mapped_column(EncryptedText)
+    complainant: Mapped[str | None] = mapped_column(EncryptedText("signals.complainant"))
     #: the roles that may read the note, comma-separated (chosen by the poster)
     audience: Mapped[str | None] = mapped_column(String(200))
     #: none, draft (awaiting the poster's confirmation), sent, withheld
@@ -238,7 +248,7 @@ class TimelineRow(Base):
     actor_role: Mapped[str | None] = mapped_column(String(32))
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
     #: details of the event; encrypted at rest (a reason may be free text)
-    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("timeline.data"), default=dict)
 
 
 class OutboxRow(Base):
@@ -249,13 +259,14 @@ class OutboxRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     transport: Mapped[str] = mapped_column(String(16))
     #: encrypted deterministically, so the order per chat can still be kept in SQL
-    address: Mapped[str] = mapped_column(EncryptedAddress)
+    address: Mapped[str] = mapped_column(EncryptedAddress("outbox.address"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
                                                   index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(EncryptedText)
+    text: Mapped[str] = mapped_column(EncryptedText("outbox.text"))
     #: [[label, command], ...] (encrypted: a label may be a name)
-    choices: Mapped[list[list[str]]] = mapped_column(EncryptedJSON, default=list)
+    choices: Mapped[list[list[str]]] = mapped_column(EncryptedJSON("outbox.choices"),
+                                                     default=list)
     #: replace this earlier outbox message instead of sending anew
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     #: answer to this incoming transport message
@@ -292,7 +303,7 @@ class CaseChat(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     transport: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(EncryptedAddress)
+    address: Mapped[str] = mapped_column(EncryptedAddress("case_chats.address"))
     linked_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime]
     #: how many members the network counts (the bot not counted), when it last said; more
@@ -344,7 +355,7 @@ class Conversation(Base):
     kind: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
     #: the answers so far (JSON text; free text, so encrypted at rest)
-    data: Mapped[str] = mapped_column(EncryptedText, default="{}")
+    data: Mapped[str] = mapped_column(EncryptedText("conversations.data"), default="{}")
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime]
 

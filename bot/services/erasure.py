@@ -21,9 +21,9 @@ async def forget_person(uow: UnitOfWork, ctx: ServiceContext, person_id: int) ->
     case_ids = sorted({case.id for case, _ in await uow.cases.cases_of(person_id)})
     session = uow.session
     person = await uow.persons.get(person_id)
-    identities = list((await session.execute(
+    identities = [(str(t), str(a)) for t, a in (await session.execute(
         select(orm.Identity.transport, orm.Identity.address)
-        .where(orm.Identity.person_id == person_id))).all())
+        .where(orm.Identity.person_id == person_id))).all()]
     await _erase_messages(uow, person_id, identities,
                           person.display_name if person is not None else None)
     for table, column in ((orm.Identity, orm.Identity.person_id),

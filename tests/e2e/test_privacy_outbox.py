@@ -131,6 +131,8 @@ class World:
     person_ids: dict[str, int] = field(default_factory=dict)
     #: chat → the numbers in the last line typed there (an answer may repeat them)
     typed: dict[str, set[int]] = field(default_factory=dict)
+    #: chat → the last line typed there (an answer may repeat the names in it)
+    lines: dict[str, str] = field(default_factory=dict)
 
     def members(self) -> list[str]:
         return [name for name, roles in self.roles.items() if roles]
@@ -174,7 +176,9 @@ plans = st.builds(
     colleague_role=st.sampled_from((None, Role.POLICE, Role.LANDLORD, Role.MUNICIPALITY,
                                     Role.MEDIATOR, Role.MONITOR, Role.TENANT)),
     group_members=st.lists(st.booleans(), min_size=11, max_size=11).map(tuple),
-    group_writers=st.lists(st.booleans(), min_size=11, max_size=11).map(tuple),
+    # most members of a group never write in it
+    group_writers=st.lists(st.integers(0, 3).map(lambda x: x == 0), min_size=11,
+                           max_size=11).map(tuple),
     stranger=st.booleans(),
     actions=st.lists(st.tuples(st.integers(0, len(ACTIONS) - 1), st.integers(0, 99),
                                st.integers(0, 99), st.integers(0, 99)),
@@ -225,7 +229,7 @@ async def build(bot: ConsoleHarness, plan: Plan) -> World:
     w.stranger_in_group = plan.stranger
     await link(w)
     for i, name in enumerate(w.group):
-        if plan.group_writers[i % len(plan.group_writers)]:
+        if i == 0 or plan.group_writers[i % len(plan.group_writers)]:
             await say(w, name)
     await check(w)
     return w
@@ -236,6 +240,7 @@ async def send(w: World, name: str, line: str, *, group: bool = False) -> None:
     assert app is not None
     address = console_address(name)
     w.typed[GROUP if group else address] = {int(n) for n in re.findall(r"\d+", line)}
+    w.lines[GROUP if group else address] = line
     await app.dispatcher.handle(Incoming(
         transport="console", chat_id=GROUP if group else address, sender_id=address,
         sender_name=name, text=line, is_group=group))
@@ -245,7 +250,6 @@ async def send(w: World, name: str, line: str, *, group: bool = False) -> None:
 async def link(w: World) -> None:
     await send(w, name_for(w, 0), f"/koppel {w.case}", group=True)
     w.linked = True
-    w.writers.add(name_for(w, 0))
 
 
 async def say(w: World, name: str) -> None:
@@ -464,8 +468,8 @@ async def check(w: World) -> None:
                 continue  # an answer to someone the test does not track (none so far)
             readers = [name]
         for m in w.markers:
-            if m.text not in text:
-                continue
+            if m.text not in text or m.text in w.lines.get(chat, ""):
+                continue  # absent, or what the person typed, repeated
             denied = [r for r in readers if r == STRANGER or not may_read(w, r, m, signals)]
             if denied:
                 record(w, chat, f"{m.info} marker to {denied}", text,

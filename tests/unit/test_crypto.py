@@ -42,6 +42,24 @@ def test_a_sealed_address_is_the_same_each_time_and_opens() -> None:
     assert ring(KEY_B).seal("123456") != keys.seal("123456")
 
 
+def test_a_value_opens_only_in_the_column_it_was_written_for() -> None:
+    keys = ring(KEY_A)
+    note = keys.encrypt("zorgplan", "signals.note")
+    assert note.startswith(f"v2:{keys.key_id}:")
+    assert keys.decrypt(note, "signals.note") == "zorgplan"
+    for elsewhere in ("signals.complainant", "outbox.text", "persons.display_name", None):
+        with pytest.raises(crypto.DecryptionError):
+            keys.decrypt(note, elsewhere)
+    address = keys.seal("123", "outbox.address")
+    assert address == keys.seal("123", "outbox.address")
+    assert address != keys.seal("123", "case_chats.address")
+    with pytest.raises(crypto.DecryptionError):
+        keys.decrypt(address, "case_chats.address")
+    # a value of before revision 0008 (bound to nothing) never opens through a column
+    with pytest.raises(crypto.DecryptionError):
+        keys.decrypt(keys.encrypt("oud"), "signals.note")
+
+
 def test_a_wrong_key_reads_nothing() -> None:
     stored = ring(KEY_A).encrypt("geheim")
     with pytest.raises(crypto.DecryptionError):
@@ -62,10 +80,11 @@ def test_rotation_reads_with_the_old_key_and_writes_with_the_new() -> None:
     stored = old.encrypt("geheim")
     assert rotated.decrypt(stored) == "geheim"
     assert not rotated.is_current(stored)
-    fresh = rotated.encrypt("geheim")
+    fresh = rotated.encrypt("geheim", "signals.note")
     assert rotated.is_current(fresh)
+    assert not rotated.is_current(rotated.encrypt("geheim"))  # unbound: rewritten by rekey
     with pytest.raises(crypto.DecryptionError):
-        old.decrypt(fresh)
+        old.decrypt(fresh, "signals.note")
     # look-ups find an identity hashed under either key, the writing key's hash first
     assert rotated.lookup_hashes("123") == [ring(KEY_B).lookup_hash("123"),
                                             old.lookup_hash("123")]
