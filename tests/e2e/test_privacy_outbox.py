@@ -85,6 +85,8 @@ ROLE_WORDS = {Role.COACH: "begeleider", Role.TEAM_LEAD: "teamleider",
 NAME, REASON = "name", "reason"
 SIGNAL_REF = re.compile(r"(?<![\w/T])#(\d+)\b|/(?:ok|ack|bekijk|view|toelichting|note) (\d+)")
 COUNTER = itertools.count()
+#: the actor's answer when a pause or an extension was made (not a refusal)
+DONE = re.compile(r"Termijn T\d+ \(.*\) in zaak Z-\w+ is (gepauzeerd\. Hervatten|verlengd tot)")
 
 
 @dataclass
@@ -546,8 +548,7 @@ async def positive_note(w: World, signal_id: int) -> None:
 async def positive_reason(w: World, actor: str, reason: Marker, before: int) -> None:
     """A pause or extension that was made: the team lead reads its reason."""
     new = w.sent[before:]
-    if not any(chat == console_address(actor) and reason.text not in text and
-               ("gepauzeerd" in text or "verlengd" in text) for chat, text in new):
+    if not any(chat == console_address(actor) and DONE.match(text) for chat, text in new):
         return  # refused (not the actor's window, not running): nothing to receive
     for lead in w.with_role(Role.TEAM_LEAD):
         if lead == actor or lead in w.standing_in:
