@@ -13,6 +13,7 @@ import pytest
 from bot import crypto
 from bot.app import KorteLijn
 from bot.config import ConfigError, Settings
+from bot.persistence.orm import Base
 from bot.services.exports import chunks
 
 KEY_A = crypto.generate_key()
@@ -154,3 +155,15 @@ def test_long_exports_are_split_under_the_limit_at_line_ends() -> None:
     long_line = "y" * 8000
     assert all(len(p) <= 3500 for p in chunks(long_line))
     assert "".join(chunks(long_line)) == long_line
+
+
+def test_every_encrypted_column_names_its_own_place() -> None:
+    """The context a column binds its values to is its own ``table.column``."""
+    found = 0
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, crypto.EncryptedText | crypto.EncryptedAddress
+                          | crypto.EncryptedJSON):
+                assert column.type.context == f"{table.name}.{column.name}"
+                found += 1
+    assert found >= 11

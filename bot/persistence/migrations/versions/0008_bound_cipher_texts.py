@@ -8,7 +8,7 @@ migrates; an empty database needs none. The downgrade writes the unbound form ag
 decrypts the organisation names.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01 10:10:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from bot import crypto
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
