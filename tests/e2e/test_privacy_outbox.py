@@ -73,7 +73,9 @@ def excused() -> set[str]:
     return {name.strip() for name in chosen.split(",") if name.strip() in LEAK_NAMES}
 
 
-GROUP = "groep-privacy"
+#: the shared chat of an example is "groep-<n>": one chat per example (a chat linked to an
+#: earlier example's case could not be moved to this one by its coach)
+GROUP_PREFIX = "groep-"
 STRANGER = "Vreemdeling"
 ROLE_WORDS = {Role.COACH: "begeleider", Role.TEAM_LEAD: "teamleider",
               Role.LANDLORD: "verhuurder", Role.POLICE: "wijkagent",
@@ -133,6 +135,10 @@ class World:
     typed: dict[str, set[int]] = field(default_factory=dict)
     #: chat → the last line typed there (an answer may repeat the names in it)
     lines: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def chat(self) -> str:
+        return f"{GROUP_PREFIX}{self.n}"
 
     def members(self) -> list[str]:
         return [name for name, roles in self.roles.items() if roles]
@@ -248,10 +254,10 @@ async def send(w: World, name: str, line: str, *, group: bool = False) -> None:
     app = w.bot.app
     assert app is not None
     address = console_address(name)
-    w.typed[GROUP if group else address] = {int(n) for n in re.findall(r"\d+", line)}
-    w.lines[GROUP if group else address] = line
+    w.typed[w.chat if group else address] = {int(n) for n in re.findall(r"\d+", line)}
+    w.lines[w.chat if group else address] = line
     await app.dispatcher.handle(Incoming(
-        transport="console", chat_id=GROUP if group else address, sender_id=address,
+        transport="console", chat_id=w.chat if group else address, sender_id=address,
         sender_name=name, text=line, is_group=group))
     await app.delivery.deliver_due()
 
@@ -468,7 +474,9 @@ async def check(w: World) -> None:
     signals = {s.id: s for s in await signals_of(w)}
     await refresh_ids(w)
     for chat, text in new:
-        if chat == GROUP:
+        if chat.startswith(GROUP_PREFIX) and chat != w.chat:
+            continue  # an earlier example's chat
+        if chat == w.chat:
             audience = list(w.group)
             readers = [*audience, *([STRANGER] if w.stranger_in_group else [])]
         else:
@@ -504,7 +512,7 @@ def record(w: World, chat: str, what: str, text: str, leak: str | None) -> None:
 def classify(w: World, chat: str, m: Marker | None, denied: list[str],
              signals: dict[int, Signal], signal: Signal | None = None) -> str | None:
     """The known leak a violation is an instance of, or ``None`` (then it is a new one)."""
-    if chat == GROUP:
+    if chat == w.chat:
         # leak 1: what the writers may see went to a group with silent members or a stranger
         writers = [n for n in w.group if n in w.writers]
         if writers and all(n not in w.writers for n in denied):
