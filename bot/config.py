@@ -315,6 +315,9 @@ class RetentionSettings(BaseModel):
     closed_case_after: Duration = timedelta(days=365)
     #: rows of the access log are kept this long
     access_log_after: Duration = timedelta(days=5 * 365)
+    #: messages that belong to no case (answers to strangers, previews, digests, errors) are
+    #: deleted this long after they were written, once delivered or given up
+    caseless_messages_after: Duration = timedelta(days=30)
     #: the daily purge runs at this local time
     run_at: ClockTime = time(3, 30)
 

@@ -8,7 +8,14 @@ A stored value carries a versioned prefix with the id of the key that made it::
     v1:<key id>:<base64url(nonce ‖ cipher text ‖ tag)>   AES-256-GCM, a random nonce per value
     d1:<key id>:<base64url(SIV ‖ cipher text)>           AES-SIV, deterministic (see below)
 
-so keys can rotate: values are written with the first key and read with whichever configured
+The authenticated data of each value names where it is stored, ``<table>.<column>`` (version
+``v2`` / ``d2``; ``v1`` / ``d1`` values of before revision 0008 bound nothing and open only
+without a context, as that migration and ``kortelijn rekey`` read them): a cipher text copied
+into another column, or another table, does not open there. A value is not (yet) bound to its
+row: a chat address must compare equal across rows (the outbox's order per chat), and a row's
+id is not known before the row is written.
+
+So keys can rotate: values are written with the first key and read with whichever configured
 key made them (``[security] old_keys``); ``kortelijn rekey`` rewrites everything with the first.
 
 Most columns use :class:`EncryptedText` / :class:`EncryptedJSON` (a fresh nonce each time, so
@@ -53,8 +60,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
-RANDOM = "v1"
-SEALED = "d1"
+#: random-nonce and deterministic values bound to their column
+RANDOM = "v2"
+SEALED = "d2"
+#: the same, unbound (written before revision 0008); read only when asked to
+OLD_RANDOM = "v1"
+OLD_SEALED = "d1"
 _NONCE = 12
 
 
@@ -89,6 +100,11 @@ def parse_key(text: str, *, name: str = "security.key") -> bytes:
 def _derive(master: bytes, label: str, length: int) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None,
                 info=f"kortelijn/{label}".encode()).derive(master)
+
+
+def _aad(header: str, context: str | None) -> bytes:
+    """The authenticated data: the value's header and, when bound, where it is stored."""
+    return header.encode() if context is None else f"{header}|{context}".encode()
 
 
 def _b64(data: bytes) -> str:
@@ -131,44 +147,61 @@ class Keyring:
         return self._keys[0].id
 
     # --- values that look different every time ------------------------------------------
-    def encrypt(self, text: str) -> str:
+    def encrypt(self, text: str, context: str | None = None) -> str:
+        """``text`` under the writing key with a fresh nonce, bound to ``context`` (the
+        ``table.column`` it is stored in); without one, the unbound form of before 0008."""
         key = self._keys[0]
         nonce = os.urandom(_NONCE)
-        header = f"{RANDOM}:{key.id}"
-        sealed = key.aead.encrypt(nonce, text.encode(), header.encode())
+        header = f"{RANDOM if context is not None else OLD_RANDOM}:{key.id}"
+        sealed = key.aead.encrypt(nonce, text.encode(), _aad(header, context))
         return f"{header}:{_b64(nonce + sealed)}"
 
     # --- values SQL compares for equality ------------------------------------------------
-    def seal(self, text: str) -> str:
-        """Deterministic: the same text gives the same value under the same key."""
+    def seal(self, text: str, context: str | None = None) -> str:
+        """Deterministic: the same text gives the same value under the same key and in the
+        same ``context``."""
         key = self._keys[0]
-        header = f"{SEALED}:{key.id}"
-        return f"{header}:{_b64(key.siv.encrypt(text.encode(), [header.encode()]))}"
+        header = f"{SEALED if context is not None else OLD_SEALED}:{key.id}"
+        return f"{header}:{_b64(key.siv.encrypt(text.encode(), [_aad(header, context)]))}"
 
-    def decrypt(self, token: str) -> str:
-        """The text of a value made by :meth:`encrypt` or :meth:`seal` with any configured key."""
+    def decrypt(self, token: str, context: str | None = None) -> str:
+        """The text of a value made by :meth:`encrypt` or :meth:`seal` with any configured key.
+        A value bound to a column opens only in that ``context``; an unbound value (written
+        before revision 0008) only without one: the column types always give theirs, so an
+        old or moved value never opens through them (the migration and ``rekey`` read the
+        old ones)."""
         version, _, rest = token.partition(":")
         key_id, _, body = rest.partition(":")
-        if version not in (RANDOM, SEALED) or not body:
+        if version not in (RANDOM, SEALED, OLD_RANDOM, OLD_SEALED) or not body:
             raise DecryptionError("not an encrypted value")
+        old = version in (OLD_RANDOM, OLD_SEALED)
+        if old and context is not None:
+            raise DecryptionError("a value bound to no column (written before revision "
+                                  "0008); run the migrations")
         key = self._by_id.get(key_id)
         if key is None:
             raise DecryptionError(f"no configured key has id {key_id}; is the right "
                                   f"[security] key (or old_keys) set?")
-        header = f"{version}:{key_id}".encode()
+        header = f"{version}:{key_id}"
+        aad = _aad(header, None if old else context or "")  # bound: only in its context
         try:
             data = _unb64(body)
-            if version == RANDOM:
-                plain = key.aead.decrypt(data[:_NONCE], data[_NONCE:], header)
+            if version in (RANDOM, OLD_RANDOM):
+                plain = key.aead.decrypt(data[:_NONCE], data[_NONCE:], aad)
             else:
-                plain = key.siv.decrypt(data, [header])
+                plain = key.siv.decrypt(data, [aad])
         except (InvalidTag, ValueError, binascii.Error) as error:
-            raise DecryptionError(f"a value under key {key_id} does not open") from error
+            raise DecryptionError(f"a value under key {key_id} does not open here") from error
         return plain.decode()
 
+    @staticmethod
+    def is_bound(token: str) -> bool:
+        """Whether a stored value is bound to its column (written since revision 0008)."""
+        return token.split(":", 1)[0] in (RANDOM, SEALED)
+
     def is_current(self, token: str) -> bool:
-        """Whether a stored value was made with the key that writes now."""
-        return token.split(":", 2)[1:2] == [self._keys[0].id]
+        """Whether a stored value was made with the key that writes now, bound to its column."""
+        return self.is_bound(token) and token.split(":", 2)[1:2] == [self._keys[0].id]
 
     # --- keyed hashes for look-ups -------------------------------------------------------
     def lookup_hash(self, text: str) -> str:
@@ -237,35 +270,46 @@ def development_key(path: Path) -> bytes:
 
 
 # --- column types --------------------------------------------------------------------------
-class EncryptedText(TypeDecorator[str]):
-    """Text stored encrypted (AES-256-GCM, a fresh nonce each time). Never compare it in SQL:
-    equal texts are stored differently."""
+class _Bound:
+    """A column type that knows where it stores its values (``table.column``)."""
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        if "." not in context:
+            raise ValueError("an encrypted column names its place: 'table.column'")
+        self.context = context
+
+
+class EncryptedText(_Bound, TypeDecorator[str]):
+    """Text stored encrypted (AES-256-GCM, a fresh nonce each time), bound to its column.
+    Never compare it in SQL: equal texts are stored differently."""
 
     impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().encrypt(value)
+        return None if value is None else keyring().encrypt(value, self.context)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().decrypt(value)
+        return None if value is None else keyring().decrypt(value, self.context)
 
 
-class EncryptedAddress(TypeDecorator[str]):
-    """A chat address stored encrypted deterministically (AES-SIV), so SQL can still compare
-    it for equality, with a literal or with the same column of another row."""
+class EncryptedAddress(_Bound, TypeDecorator[str]):
+    """A chat address stored encrypted deterministically (AES-SIV), bound to its column, so
+    SQL can still compare it for equality, with a literal or with the same column of another
+    row."""
 
     impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().seal(value)
+        return None if value is None else keyring().seal(value, self.context)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().decrypt(value)
+        return None if value is None else keyring().decrypt(value, self.context)
 
 
-class EncryptedJSON(TypeDecorator[Any]):
+class EncryptedJSON(_Bound, TypeDecorator[Any]):
     """A JSON value stored encrypted, as :class:`EncryptedText`."""
 
     impl = Text
@@ -274,7 +318,8 @@ class EncryptedJSON(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return keyring().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        return keyring().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+                                 self.context)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
-        return None if value is None else json.loads(keyring().decrypt(value))
+        return None if value is None else json.loads(keyring().decrypt(value, self.context))

@@ -5,10 +5,8 @@ quiet hours. Each parses, calls one service (``bot/services/windows.py``,
 
 from __future__ import annotations
 
-import re
-
 from bot import i18n
-from bot.domain import errors
+from bot.domain import arguments, errors
 from bot.domain.commands import (
     CompleteWindow,
     EndAbsence,
@@ -21,7 +19,6 @@ from bot.domain.commands import (
     StartWindow,
 )
 from bot.domain.model import Role, Window
-from bot.domain.quiet import parse_hours
 from bot.services import people, windows
 from handlers.commands import Request, UsageError, readers_text
 
@@ -38,10 +35,7 @@ OFF_WORDS = ("uit", "off", "geen", "none")
 
 
 def window_number(text: str, usage: str) -> int:
-    match = re.fullmatch(r"[Tt#]?(\d{1,9})", text.strip())
-    if match is None:
-        raise UsageError(usage=usage)
-    return int(match.group(1))
+    return arguments.window_number(text, usage)
 
 
 async def cmd_deadlines(req: Request, args: list[str]) -> None:
@@ -193,7 +187,7 @@ async def cmd_quiet(req: Request, args: list[str]) -> None:
         await people.set_quiet_hours(SetQuietHours(req.me.id, None), req.uow, req.ctx)
         req.reply(req.t("quiet.off"))
         return
-    parsed = parse_hours(args[0])
+    parsed = arguments.hours(args[0])
     if parsed is None:
         raise BadQuietHours()
     hours = await people.set_quiet_hours(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot import i18n
-from bot.domain import errors
+from bot.domain import arguments, errors
 from bot.domain.choices import Action, MessageKind, Option, as_option, option
 from bot.domain.commands import (
     AcknowledgeSignal,
@@ -44,8 +44,7 @@ class CoordinatorOnly(errors.NotAllowed):
     key = "error.coordinator_only"
 
 
-class NotANumber(errors.DomainError):
-    key = "error.not_a_number"
+NotANumber = arguments.NotANumber
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,10 +221,8 @@ async def cmd_ack(req: Request, args: list[str]) -> None:
     me = req.me
     if not args:
         raise UsageError(usage=req.t("usage.ack"))
-    number = args[0].lstrip("#")
-    if not number.isdigit():
-        raise NotANumber(given=args[0], usage=req.t("usage.ack"))
-    result = await signals.acknowledge(AcknowledgeSignal(person_id=me.id, signal_id=int(number)),
+    number = arguments.signal_number(args[0], req.t("usage.ack"))
+    result = await signals.acknowledge(AcknowledgeSignal(person_id=me.id, signal_id=number),
                                        req.uow, req.ctx)
     signal = result.signal
     text = req.t("ack.done", number=signal.id, kind=i18n.kind_name(req.lang, signal.kind),

@@ -116,8 +116,18 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
                 else f"{v.value} ({i18n.t(lang, f'norm.{v.value}')})" if isinstance(v, Norm)
                 else str(v) for v in value)
         else:
-            out[key] = "?" if value is None else str(value)
+            out[key] = "?" if value is None else shown(str(value))
     return out
+
+
+#: how much of what a person typed an error message repeats
+SHOWN_LIMIT = 40
+
+
+def shown(given: str) -> str:
+    """What a person typed, as an answer may repeat it: printable, and short."""
+    printable = "".join(c if c.isprintable() else " " for c in given).strip()
+    return printable if len(printable) <= SHOWN_LIMIT else printable[:SHOWN_LIMIT] + "…"
 
 
 #: asks a transport who is in a group: ``(transport, chat id) → Audience`` (``None`` when the

@@ -4,7 +4,7 @@ daily digest's time."""
 
 from __future__ import annotations
 
-from bot.domain import errors
+from bot.domain import arguments, errors
 from bot.domain.commands import (
     ReleaseToTenant,
     ResolveReport,
@@ -13,10 +13,9 @@ from bot.domain.commands import (
     WithholdNote,
 )
 from bot.domain.model import CARE_TEAM, Role, parse_role
-from bot.domain.quiet import parse_hours
 from bot.services import conversations, people, signals, summaries, tenant_report
 from bot.services.exports import chunks
-from handlers.commands import NotANumber, Request, UsageError, one_case, readers_text
+from handlers.commands import Request, UsageError, one_case, readers_text
 
 
 class BadTime(errors.DomainError):
@@ -26,10 +25,7 @@ class BadTime(errors.DomainError):
 def signal_number(req: Request, args: list[str], usage_key: str) -> int:
     if not args:
         raise UsageError(usage=req.t(usage_key))
-    number = args[0].lstrip("#")
-    if not number.isdigit():
-        raise NotANumber(given=args[0], usage=req.t(usage_key))
-    return int(number)
+    return arguments.signal_number(args[0], req.t(usage_key))
 
 
 async def cmd_note(req: Request, args: list[str]) -> None:
@@ -154,9 +150,9 @@ async def cmd_digest(req: Request, args: list[str]) -> None:
         await people.set_digest_time(SetDigestTime(me.id, None), req.uow, req.ctx)
         req.reply(req.t("digest.off"))
         return
-    hours = parse_hours(f"{args[0]}-{args[0]}")
-    if hours is None:
+    daily = arguments.clock_time(args[0])
+    if daily is None:
         raise BadTime()
-    at = hours[0].strftime("%H:%M")
+    at = daily.strftime("%H:%M")
     await people.set_digest_time(SetDigestTime(me.id, at), req.uow, req.ctx)
     req.reply(req.t("digest.set", at=at))

@@ -69,8 +69,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Send a command, for example /help.",
     },
     "error.not_a_number": {
-        "nl": "'{given}' is geen signaalnummer. Gebruik: {usage}",
-        "en": "'{given}' is not a signal number. Usage: {usage}",
+        "nl": "'{given}' is geen nummer; typ het nummer in cijfers. Gebruik: {usage}",
+        "en": "'{given}' is not a number; type the number in digits. Usage: {usage}",
+    },
+    "error.number_out_of_range": {
+        "nl": "'{given}' is geen nummer dat bestaat: nummers lopen van 1 tot en met {largest}.",
+        "en": "'{given}' is not a number that exists: numbers run from 1 to {largest}.",
+    },
+    "error.span_out_of_range": {
+        "nl": "'{given}' kan niet: een duur is langer dan nul en ten hoogste {days} dagen "
+              "(bijvoorbeeld 2d, 1wd, 2w of 3mo).",
+        "en": "'{given}' is not possible: a length of time is more than zero and at most "
+              "{days} days (e.g. 2d, 1wd, 2w or 3mo).",
+    },
+    "error.moment_out_of_range": {
+        "nl": "'{given}' kan niet: kies een moment na vandaag en ten hoogste {days} dagen "
+              "vooruit, bijvoorbeeld {examples}.",
+        "en": "'{given}' is not possible: choose a moment after today and at most {days} "
+              "days ahead, e.g. {examples}.",
+    },
+    "error.too_long": {
+        "nl": "Dat is te lang: ten hoogste {limit} tekens. Er is niets vastgelegd.",
+        "en": "That is too long: at most {limit} characters. Nothing was recorded.",
     },
     "error.usage": {
         "nl": "Gebruik: {usage}",

@@ -8,6 +8,7 @@ older ``sqlite+aiosqlite://`` URLs both mean it. Its durability is set there: WA
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,8 @@ def create_engine(url: str, *, sqlite_synchronous: Synchronous = "full") -> Asyn
     if is_sqlite:
         parsed = parsed.set(drivername=f"sqlite+{sqlite.DRIVER}")
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_file(Path(database))
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
@@ -54,6 +55,23 @@ def create_engine(url: str, *, sqlite_synchronous: Synchronous = "full") -> Asyn
                      lambda connection, _record: sqlite.set_pragmas(connection,
                                                                    sqlite_synchronous))
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Make the SQLite file readable and writable by this user only (0600) before SQLite
+    opens it: SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file, so
+    they are private too. A file that exists with a wider mode is narrowed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists() and each.stat().st_mode & 0o077:
+            each.chmod(0o600)
+            log.warning("narrowed %s to mode 0600 (readable by this user only)", each.name)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

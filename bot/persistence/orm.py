@@ -61,16 +61,26 @@ class Base(DeclarativeBase):
 
 
 class Organisation(Base):
+    """An organisation people are invited for. Its name is encrypted (it can tell which care
+    provider works with a tenant); it is found by its keyed hash (``name_hash``)."""
+
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(EncryptedText("organisations.name"))
+    #: HMAC-SHA256 of the name under a key derived from the security key (hex)
+    name_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @validates("name")
+    def _hash_name(self, _key: str, name: str) -> str:
+        self.name_hash = crypto.keyring().lookup_hash(name)
+        return name
 
 
 class Person(Base):
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(primary_key=True)
     #: encrypted at rest, as every name, chat address and free text (``bot/crypto.py``)
-    display_name: Mapped[str] = mapped_column(EncryptedText)
+    display_name: Mapped[str] = mapped_column(EncryptedText("persons.display_name"))
     language: Mapped[str] = mapped_column(String(8), default="nl")
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
@@ -94,7 +104,7 @@ class Identity(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
                                            index=True)
     transport: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(EncryptedText)
+    address: Mapped[str] = mapped_column(EncryptedText("identities.address"))
     #: HMAC-SHA256 of the address under a key derived from the security key (hex)
     address_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
@@ -158,13 +168,13 @@ class SignalRow(Base):
         ForeignKey("persons.id", ondelete="SET NULL"))
     poster_role: Mapped[str] = mapped_column(String(32))
     posted_at: Mapped[datetime]
-    note: Mapped[str | None] = mapped_column(EncryptedText)
+    note: Mapped[str | None] = mapped_column(EncryptedText("signals.note"))
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"))
     acknowledged_role: Mapped[str | None] = mapped_column(String(32))
     #: who complained (a landlord may name the complainant; only the landlord sees it)
-    complainant: Mapped[str | None] = mapped_column(EncryptedText)
+    complainant: Mapped[str | None] = mapped_column(EncryptedText("signals.complainant"))
     #: the roles that may read the note, comma-separated (chosen by the poster)
     audience: Mapped[str | None] = mapped_column(String(200))
     #: none, draft (awaiting the poster's confirmation), sent, withheld
@@ -241,7 +251,7 @@ class TimelineRow(Base):
     actor_role: Mapped[str | None] = mapped_column(String(32))
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
     #: details of the event; encrypted at rest (a reason may be free text)
-    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("timeline.data"), default=dict)
 
 
 class OutboxRow(Base):
@@ -252,11 +262,11 @@ class OutboxRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     transport: Mapped[str] = mapped_column(String(16))
     #: encrypted deterministically, so the order per chat can still be kept in SQL
-    address: Mapped[str] = mapped_column(EncryptedAddress)
+    address: Mapped[str] = mapped_column(EncryptedAddress("outbox.address"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
                                                   index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(EncryptedText)
+    text: Mapped[str] = mapped_column(EncryptedText("outbox.text"))
     #: the choices offered with it, by index (``OutboxChoice``); loaded with the row
     choices: Mapped[list[OutboxChoice]] = relationship(
         lazy="selectin", order_by="OutboxChoice.idx", cascade="all, delete-orphan",
@@ -295,7 +305,7 @@ class OutboxChoice(Base):
     #: 0-based position among the message's choices
     idx: Mapped[int] = mapped_column(Integer)
     #: encrypted: a label may carry a name
-    label: Mapped[str] = mapped_column(EncryptedText)
+    label: Mapped[str] = mapped_column(EncryptedText("outbox_choices.label"))
     label_key: Mapped[str | None] = mapped_column(String(64))
     #: the command it stands for, as a person could type it (empty for a conversation's answer)
     command: Mapped[str] = mapped_column(String(200), default="")
@@ -325,7 +335,7 @@ class CaseChat(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     transport: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(EncryptedAddress)
+    address: Mapped[str] = mapped_column(EncryptedAddress("case_chats.address"))
     linked_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime]
     #: how many members the network counts (the bot not counted), when it last said; more
@@ -382,7 +392,8 @@ class Conversation(Base):
     name: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(32))
     #: the answers so far (free text, so encrypted at rest)
-    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("conversations.data"),
+                                                   default=dict)
     #: orders a person's conversations by which asked last (typed text answers that one)
     asked: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime]

@@ -36,6 +36,15 @@ def encrypted_columns() -> list[tuple[str, str, bool]]:
 Progress = Callable[[int, int], None]
 
 
+def rewrite_value(ring: crypto.Keyring, table: str, column: str, deterministic: bool,
+                  value: str) -> str:
+    """A stored value made again with the writing key, bound to ``table.column`` (a value
+    written before revision 0008, bound to nothing, is read as such)."""
+    context = f"{table}.{column}"
+    plain = ring.decrypt(value, context if ring.is_bound(value) else None)
+    return (ring.seal if deterministic else ring.encrypt)(plain, context)
+
+
 def _rekey(connection: Connection, progress: Progress | None = None) -> int:
     ring = crypto.keyring()
     changed = 0
@@ -50,19 +59,25 @@ def _rekey(connection: Connection, progress: Progress | None = None) -> int:
         done += len(rows)
         if progress is not None:
             progress(done, total)
-        updates = [{"id": row_id, "value": (ring.seal if deterministic else ring.encrypt)(
-            ring.decrypt(value))} for row_id, value in rows if not ring.is_current(value)]
+        updates = [{"id": row_id, "value": rewrite_value(ring, table, column, deterministic,
+                                                         value)}
+                   for row_id, value in rows if not ring.is_current(value)]
         if updates:
             connection.execute(text(
                 f"UPDATE {table} SET {column} = :value WHERE id = :id"), updates)  # noqa: S608
             changed += len(updates)
-    hashes = [{"id": row_id, "hash": ring.lookup_hash(ring.decrypt(address))}
-              for row_id, address in connection.execute(
-                  text("SELECT id, address FROM identities")).all()]
-    if hashes:
-        connection.execute(text("UPDATE identities SET address_hash = :hash WHERE id = :id"),
-                           hashes)
+    for table, column, hashed in LOOKUPS:
+        hashes = [{"id": row_id, "hash": ring.lookup_hash(ring.decrypt(
+            value, f"{table}.{column}"))} for row_id, value in connection.execute(
+                text(f"SELECT id, {column} FROM {table}")).all()]  # noqa: S608
+        if hashes:
+            connection.execute(text(
+                f"UPDATE {table} SET {hashed} = :hash WHERE id = :id"), hashes)  # noqa: S608
     return changed
+
+
+#: encrypted columns found by a keyed hash: (table, column, hash column)
+LOOKUPS = (("identities", "address", "address_hash"), ("organisations", "name", "name_hash"))
 
 
 async def rekey(engine: AsyncEngine, progress: Progress | None = None) -> int:

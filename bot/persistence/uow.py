@@ -329,7 +329,10 @@ class PersonRepository:
         return found
 
     async def organisation(self, name: str) -> orm.Organisation:
-        stmt = select(orm.Organisation).where(orm.Organisation.name == name)
+        # the name is stored encrypted: found by its keyed hash under every configured key
+        stmt = (select(orm.Organisation)
+                .where(orm.Organisation.name_hash.in_(crypto.keyring().lookup_hashes(name)))
+                .order_by(orm.Organisation.id).limit(1))
         found = (await self.session.execute(stmt)).scalar_one_or_none()
         if found is None:
             found = orm.Organisation(name=name)

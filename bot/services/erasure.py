@@ -5,7 +5,7 @@ attributed to "(erased)"; the access log keeps its rows (its legal basis is acco
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, select, update
 
 from bot.domain.events import Event
 from bot.persistence import orm
@@ -20,6 +20,12 @@ async def forget_person(uow: UnitOfWork, ctx: ServiceContext, person_id: int) ->
     now = ctx.clock.now()
     case_ids = sorted({case.id for case, _ in await uow.cases.cases_of(person_id)})
     session = uow.session
+    person = await uow.persons.get(person_id)
+    identities = [(str(t), str(a)) for t, a in (await session.execute(
+        select(orm.Identity.transport, orm.Identity.address)
+        .where(orm.Identity.person_id == person_id))).all()]
+    await _erase_messages(uow, person_id, identities,
+                          person.display_name if person is not None else None)
     for table, column in ((orm.Identity, orm.Identity.person_id),
                           (orm.Membership, orm.Membership.person_id),
                           (orm.Absence, orm.Absence.person_id),
@@ -39,7 +45,6 @@ async def forget_person(uow: UnitOfWork, ctx: ServiceContext, person_id: int) ->
                                  orm.OutboxRow.status == "pending")
                           .values(status="failed", text="", last_error="erased")
                           .execution_options(synchronize_session=False))
-    person = await uow.persons.get(person_id)
     if person is not None:
         person.display_name = ERASED
         person.is_coordinator = False
@@ -48,3 +53,37 @@ async def forget_person(uow: UnitOfWork, ctx: ServiceContext, person_id: int) ->
         uow.timeline.record(case_id=case_id, at=now, event=Event.PERSON_ERASED)
     await session.flush()
     return case_ids
+
+
+#: what an erased chat address is replaced by in the messages once sent to it
+ERASED_ADDRESS = "-"
+
+
+async def _erase_messages(uow: UnitOfWork, person_id: int,
+                          identities: list[tuple[str, str]], name: str | None) -> None:
+    """The outbox forgets the person too: every message to them or to their chats, delivered
+    or not, loses its address and text; their name goes from the texts (and choices) still
+    stored for other people (a message kept for an edit, one not yet delivered)."""
+    session = uow.session
+    theirs = or_(orm.OutboxRow.person_id == person_id,
+                 *((orm.OutboxRow.transport == transport) & (orm.OutboxRow.address == address)
+                   for transport, address in identities))
+    # their choices first: the address that finds their rows goes next
+    await session.execute(delete(orm.OutboxChoice).where(
+        orm.OutboxChoice.outbox_id.in_(select(orm.OutboxRow.id).where(theirs)))
+        .execution_options(synchronize_session=False))
+    await session.execute(update(orm.OutboxRow).where(theirs)
+                          .values(address=ERASED_ADDRESS, text="")
+                          .execution_options(synchronize_session=False))
+    if not name or len(name.strip()) < 2:
+        return
+    # every stored message (a delivered one keeps its choices: a button resolves through
+    # them); erasure is rare, so reading them all is affordable
+    stored = (await session.execute(
+        select(orm.OutboxRow).execution_options(populate_existing=True))).scalars()
+    for row in stored:
+        if name in row.text:
+            row.text = row.text.replace(name, ERASED)
+        for choice in row.choices:
+            if name in choice.label:
+                choice.label = choice.label.replace(name, ERASED)

@@ -3,13 +3,11 @@ quiet hours and the daily digest's time, register an absence with a backup, and 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 
 from bot import i18n, notify
-from bot.domain import errors
-from bot.domain.calendar import Span
+from bot.domain import arguments, errors
 from bot.domain.commands import (
     ChooseLanguage,
     EndAbsence,
@@ -30,8 +28,7 @@ class UnknownLanguage(errors.DomainError):
     key = "error.unknown_language"
 
 
-class BadMoment(errors.DomainError):
-    key = "error.bad_moment"
+BadMoment = arguments.BadMoment
 
 
 class UnknownBackup(errors.DomainError):
@@ -117,41 +114,10 @@ async def set_digest_time(cmd: SetDigestTime, uow: UnitOfWork, ctx: ServiceConte
 
 def parse_until(text: str, now: datetime, ctx: ServiceContext) -> datetime:
     """'2026-12-01', '1-12', '1-12-2026', '01/12' (back from that day on, local) or '3d',
-    '1w'. A day and month without a year mean the next such day; today is no moment to be
-    back (the answer then offers tomorrow)."""
-    tz = ctx.policies.calendar.tz
-    cleaned = text.strip().replace("/", "-")
-    local_today = now.astimezone(tz).date()
-    day: date | None = None
-    try:
-        day = date.fromisoformat(cleaned)
-    except ValueError:
-        match = re.fullmatch(r"(\d{1,2})-(\d{1,2})(?:-(\d{4}))?", cleaned)
-        if match:
-            year = int(match.group(3) or local_today.year)
-            try:
-                day = date(year, int(match.group(2)), int(match.group(1)))
-                if match.group(3) is None and day < local_today:
-                    day = day.replace(year=year + 1)
-            except ValueError:
-                raise _bad_moment(text, local_today) from None
-    if day is not None:
-        moment = datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
-    else:
-        try:
-            moment = Span.parse(text).after(now, ctx.policies.calendar)
-        except (ValueError, TypeError, OverflowError):
-            raise _bad_moment(text, local_today) from None
-    if moment <= now:
-        raise _bad_moment(text, local_today)
-    return moment
-
-
-def _bad_moment(text: str, today: date) -> BadMoment:
-    """The examples are days that work: from tomorrow on."""
-    tomorrow = today + timedelta(days=1)
-    return BadMoment(given=text, iso=tomorrow.isoformat(),
-                     short=f"{tomorrow.day}-{tomorrow.month}")
+    '1w', read by :func:`bot.domain.arguments.until` (after now, at most a year ahead). A day
+    and month without a year mean the next such day; today is no moment to be back (the
+    answer then offers tomorrow)."""
+    return arguments.until(text, now, ctx.policies.calendar)
 
 
 async def colleagues(uow: UnitOfWork, person_id: int) -> list[orm.Person]:

@@ -1,7 +1,8 @@
 """Retention: the coordinator closes a case; a closed case is purged after
 ``[retention] closed_case_after``, leaving a record that it existed and when it was purged;
-rows of the access log go after ``[retention] access_log_after``; guided conversations left
-alone past their time go at the next run.
+rows of the access log go after ``[retention] access_log_after``; messages of no case
+(answers to strangers, previews, digests) after ``[retention] caseless_messages_after``;
+guided conversations left alone past their time go at the next run.
 
 Purging deletes a case's content (signals, windows and their deadlines, timeline, memberships,
 invitations, linked chats, its outbox messages, pattern proposals) in one transaction per case
@@ -79,6 +80,8 @@ async def close_case(cmd: CloseCase, uow: UnitOfWork, ctx: ServiceContext) -> Cl
 class Purged:
     cases: list[str]
     access_log_rows: int
+    #: messages of no case deleted after their period
+    caseless_messages: int = 0
 
 
 async def due_for_purge(uow: UnitOfWork, now: datetime, ctx: ServiceContext) -> list[int]:
@@ -131,6 +134,22 @@ async def prune_access_log(uow: UnitOfWork, now: datetime, ctx: ServiceContext) 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def prune_caseless_messages(uow: UnitOfWork, now: datetime, ctx: ServiceContext) -> int:
+    """Delete messages of no case (answers, previews, digests) older than their period, once
+    delivered or given up; how many. A message still pending stays, and so does one that a
+    later message edits (its edit needs it until that edit is done)."""
+    edited = select(orm.OutboxRow.edit_of).where(orm.OutboxRow.edit_of.is_not(None),
+                                                 orm.OutboxRow.status == "pending")
+    result = await uow.session.execute(
+        delete(orm.OutboxRow)
+        .where(orm.OutboxRow.case_id.is_(None),
+               orm.OutboxRow.status.in_(("sent", "failed")),
+               orm.OutboxRow.created_at < now - ctx.retention.caseless_messages_after,
+               orm.OutboxRow.id.not_in(edited))
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def purge_due(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -> Purged:
     """Purge every closed case whose period has passed (one transaction each), then prune
     the access log. Safe to run twice, or in two processes at once."""
@@ -147,8 +166,9 @@ async def purge_due(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -> P
     async with new_uow() as uow:
         pruned = await prune_access_log(uow, now, ctx)
         await uow.conversations.drop_expired(now)  # their answers are free text
+        messages = await prune_caseless_messages(uow, now, ctx)
         await uow.commit()
-    if purged or pruned:
-        log.info("retention: purged %d closed case(s), %d access-log row(s)", len(purged),
-                 pruned)
-    return Purged(cases=purged, access_log_rows=pruned)
+    if purged or pruned or messages:
+        log.info("retention: purged %d closed case(s), %d access-log row(s), %d message(s) "
+                 "of no case", len(purged), pruned, messages)
+    return Purged(cases=purged, access_log_rows=pruned, caseless_messages=messages)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot import i18n, notify, render
-from bot.domain import errors
+from bot.domain import arguments, errors
 from bot.domain.calendar import Span
 from bot.domain.choices import Action, Option, option
 from bot.domain.commands import (
@@ -499,8 +499,7 @@ class UnknownNorm(errors.DomainError):
     key = "error.unknown_norm"
 
 
-class BadSpan(errors.DomainError):
-    key = "error.bad_span"
+BadSpan = arguments.BadSpan
 
 
 ExtensionTooLong = errors.ExtensionTooLong
@@ -632,11 +631,11 @@ async def resume_window(cmd: ResumeWindow, uow: UnitOfWork, ctx: ServiceContext
 async def extend_window(cmd: ExtendWindow, uow: UnitOfWork, ctx: ServiceContext
                         ) -> WindowChanged:
     try:
-        span = Span.parse(cmd.span_text)
-    except (ValueError, TypeError, OverflowError):
-        raise BadSpan(given=cmd.span_text) from None
-    if span.is_zero:
-        raise BadSpan(given=cmd.span_text)
+        span = arguments.span(cmd.span_text)  # more than zero, at most a year: no overflow
+    except arguments.SpanOutOfRange:
+        if Span.parse(arguments.clean(cmd.span_text)).is_zero:
+            raise BadSpan(given=cmd.span_text) from None
+        raise ExtensionTooLong(limit=MAX_EXTENSION.days) from None
     reason = _reason(cmd.reason)
     window, event = await extend(uow, ctx, cmd.person_id, cmd.window_id, span, reason)
     code = await _case_code(uow, window.case_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.domain.clock import ManualClock
 from bot.persistence import orm
@@ -230,3 +230,34 @@ async def test_a_person_can_have_the_bot_forget_them(bot: ConsoleHarness) -> Non
         names = [p.display_name for p in
                  (await uow.session.execute(select(orm.Person))).scalars()]
     assert "Lotte" not in names
+
+
+async def test_erasure_reaches_the_outbox(bot: ConsoleHarness) -> None:
+    """/vergeetmij: no message row keeps the person's chat address (delivered ones too), and
+    their name is gone from the message texts still stored for other people."""
+    case = await everyone(bot)
+    await bot.type("/als Bram")
+    await bot.type("/afwezig 3d Tara")  # Tara's notice names Bram; choices name colleagues
+    await bot.type("/afwezig 3d")  # a choice list with Tara's name, kept while it may be edited
+    await bot.type("/als Lotte")
+    await bot.type(f"/signaal {case} brievenbus")
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        tara = await uow.persons.by_identity("console", "tara")
+        assert tara is not None
+        # a message to another person that names Tara, not yet delivered
+        await uow.outbox.add(transport="console", address="bram", text="Tara belt je terug",
+                             now=bot.clock.now(), not_before=bot.clock.now()
+                             + timedelta(days=1), choices=[("Tara", "/ok 1")])
+        await uow.commit()
+        before = (await uow.session.execute(select(func.max(orm.OutboxRow.id)))).scalar_one()
+    await bot.type("/als Tara")
+    await bot.type("/vergeetmij bevestig")
+    async with bot.app.new_uow() as uow:
+        # (the answer that says so goes to her chat; it is purged as a message of no case)
+        rows = list((await uow.session.execute(
+            select(orm.OutboxRow).where(orm.OutboxRow.id <= before))).scalars())
+    assert rows
+    assert not [r for r in rows if r.address == "tara"]
+    assert not [r for r in rows if "Tara" in r.text or "Tara" in str(r.choices)]
+    assert [r for r in rows if "(verwijderd) belt je terug" in r.text]

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from bot.domain.clock import ManualClock
 from bot.persistence import orm
 from bot.services import exports
-from bot.services.retention import Purged
 from tests.support.harness import ConsoleHarness
 
 LANDLORD, COACH = "Wilhelmina", "Bartholomeus"
@@ -197,7 +196,7 @@ async def test_a_closed_case_is_purged_after_the_period_leaving_its_record(
     # a day before the period ends: nothing is purged
     await bot.advance(timedelta(days=364))
     purged = await bot.app.retention.run()
-    assert purged == Purged(cases=[], access_log_rows=0)
+    assert (purged.cases, purged.access_log_rows) == ([], 0)
     assert await count(bot, orm.SignalRow, case_id) == 1
 
     await bot.advance(timedelta(days=1, seconds=1))
@@ -255,3 +254,44 @@ async def test_access_log_rows_go_after_their_period(bot: ConsoleHarness) -> Non
     assert purged.access_log_rows == old
     rows = await access_rows(bot)
     assert [r.what for r in rows] == ["status"]
+
+
+async def test_messages_of_no_case_go_after_their_period(bot: ConsoleHarness) -> None:
+    """Answers to strangers, previews and digests belong to no case: they were never purged;
+    now they go after [retention] caseless_messages_after (30 days), once delivered. A
+    case's messages wait for their case; a message still pending stays."""
+    assert bot.app is not None
+    case = await case_with_a_signal(bot)
+    await bot.type("/als Onbekende")
+    await bot.type("/help")  # an answer to a stranger: no case
+    async with bot.app.new_uow() as uow:
+        caseless = (await uow.session.execute(select(func.count()).select_from(orm.OutboxRow)
+                                              .where(orm.OutboxRow.case_id.is_(None)))
+                    ).scalar_one()
+        of_case = (await uow.session.execute(select(func.count()).select_from(orm.OutboxRow)
+                                             .where(orm.OutboxRow.case_id.is_not(None)))
+                   ).scalar_one()
+    assert caseless > 0
+    assert of_case > 0
+    await bot.advance(timedelta(days=29))
+    purged = await bot.app.retention.run()
+    assert purged is not None
+    assert purged.caseless_messages == 0
+    # a message written now, and held (not yet delivered), stays after the period too
+    async with bot.app.new_uow() as uow:
+        await uow.outbox.add(transport="console", address="onbekende", text="later",
+                             now=bot.clock.now(), not_before=bot.clock.now()
+                             + timedelta(days=400))
+        await uow.commit()
+    await bot.advance(timedelta(days=2))
+    purged = await bot.app.retention.run()
+    assert purged is not None
+    assert purged.caseless_messages == caseless
+    async with bot.app.new_uow() as uow:
+        left = list((await uow.session.execute(select(orm.OutboxRow.status).where(
+            orm.OutboxRow.case_id.is_(None)))).scalars())
+        still_of_case = (await uow.session.execute(select(func.count()).select_from(
+            orm.OutboxRow).where(orm.OutboxRow.case_id.is_not(None)))).scalar_one()
+    assert left == ["pending"]
+    assert still_of_case == of_case
+    assert case

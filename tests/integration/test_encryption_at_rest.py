@@ -36,11 +36,18 @@ LANDLORD, COACH = "Wilhelmina", "Bartholomeus"
 
 async def raw_values(engine: AsyncEngine) -> list[str]:
     """Every value of every table, read with plain SQL (no column type decrypts anything)."""
-    values: list[str] = []
+    return [value for _, value in await placed_values(engine)]
+
+
+async def placed_values(engine: AsyncEngine) -> list[tuple[str, str]]:
+    """Every value of every table with its place, ``table.column``, read with plain SQL."""
+    values: list[tuple[str, str]] = []
     async with engine.connect() as conn:
         for table in [*Base.metadata.sorted_tables]:
-            rows = (await conn.execute(text(f"SELECT * FROM {table.name}"))).all()  # noqa: S608
-            values += [str(value) for row in rows for value in row if value is not None]
+            result = await conn.execute(text(f"SELECT * FROM {table.name}"))  # noqa: S608
+            names = list(result.keys())
+            values += [(f"{table.name}.{name}", str(value)) for row in result.all()
+                       for name, value in zip(names, row, strict=True) if value is not None]
     return values
 
 
@@ -80,8 +87,8 @@ async def test_notes_names_and_chat_ids_are_not_stored_in_plain_text(
     for name in (LANDLORD, COACH):
         # names, and the console's chat ids (which are the names, folded)
         assert name.casefold() not in joined, name
-    assert any(v.startswith("v1:") for v in values)  # random-nonce values
-    assert any(v.startswith("d1:") for v in values)  # the outbox's chat addresses
+    assert any(v.startswith("v2:") for v in values)  # random-nonce values
+    assert any(v.startswith("d2:") for v in values)  # the outbox's chat addresses
     if make_url(database_url).get_backend_name() == "sqlite":
         # not in the file either (nor in its write-ahead log)
         database = Path(str(make_url(database_url).database))
@@ -100,12 +107,13 @@ async def test_a_wrong_key_cannot_read_them(database_url: str, clock: ManualCloc
         engine = bot.app.engine
         right = crypto.keyring()
         wrong = crypto.Keyring([crypto.parse_key(crypto.generate_key())])
-        encrypted = [v for v in await raw_values(engine) if v[:3] in ("v1:", "d1:")]
+        encrypted = [(place, v) for place, v in await placed_values(engine)
+                     if v[:3] in ("v2:", "d2:")]
         assert encrypted
-        for value in encrypted:
+        for place, value in encrypted:
             with pytest.raises(crypto.DecryptionError):
-                wrong.decrypt(value)
-        assert MARKER in [right.decrypt(v) for v in encrypted]
+                wrong.decrypt(value, place)
+        assert MARKER in [right.decrypt(v, place) for place, v in encrypted]
         crypto.install(wrong)
         try:
             async with bot.app.new_uow() as uow:
@@ -131,6 +139,8 @@ async def _fill_plain_0003(engine: AsyncEngine) -> None:
         await conn.execute(text(
             "INSERT INTO cases (id, code, status, created_at) "
             "VALUES (1, 'Z-ABCD', 'open', '2026-11-23 08:00:00')"))
+        await conn.execute(text(
+            "INSERT INTO organisations (id, name) VALUES (1, 'Zorggroep Noord')"))
         await conn.execute(text(
             "INSERT INTO signals (id, case_id, kind, posted_by, poster_role, posted_at, note, "
             "complainant, note_status, released_to_tenant) VALUES (1, 1, 'noise', 1, "
@@ -162,6 +172,9 @@ async def _read_back(engine: AsyncEngine) -> None:
         assert person.display_name == LANDLORD
         signal = (await uow.session.execute(select(orm.SignalRow))).scalar_one()
         assert (signal.note, signal.complainant) == (MARKER, "buurman Jansen")
+        # 0008: the organisation's name encrypted, and found by its keyed hash
+        organisation = await uow.persons.organisation("Zorggroep Noord")
+        assert organisation.id == 1
         timeline = (await uow.session.execute(select(orm.TimelineRow))).scalar_one()
         assert timeline.data == {"reason": MARKER}
         row = (await uow.session.execute(select(orm.OutboxRow))).scalar_one()
@@ -190,6 +203,7 @@ async def test_migration_0004_encrypts_what_a_development_database_held(
         assert "4242424242" not in joined
         assert "-100777" not in joined
         assert "Jansen" not in joined
+        assert "Zorggroep" not in joined
         await _read_back(engine)
         # a new identity for the same address is refused by the keyed hash's constraint
         async with UnitOfWork(session_factory(engine)) as uow:
@@ -266,3 +280,53 @@ async def test_the_cli_refuses_production_without_a_key(tmp_path: Path) -> None:
         sys.executable, "-m", "bot.cli", "genkey", stdout=asyncio.subprocess.PIPE, env=env)
     out, _ = await genkey.communicate()
     assert len(crypto.parse_key(out.decode().strip())) == 32
+
+
+async def test_a_cipher_text_moved_to_another_column_does_not_open(
+        database_url: str, clock: ManualClock) -> None:
+    """The authenticated data names the column: a note copied over another note's
+    complainant, or over a message text, or a name over another table's column, is refused
+    when read (revision 0008)."""
+    bot = ConsoleHarness(database_url, clock)
+    await bot.start()
+    try:
+        await played_case(bot)
+        assert bot.app is not None
+        engine = bot.app.engine
+        async with engine.begin() as conn:
+            note = (await conn.execute(text(
+                "SELECT note FROM signals WHERE note IS NOT NULL"))).scalar_one()
+            await conn.execute(text("UPDATE signals SET complainant = :v"), {"v": note})
+        async with bot.app.new_uow() as uow:
+            with pytest.raises(crypto.DecryptionError):
+                await uow.signals.get(1)
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE signals SET complainant = NULL"))
+            name = (await conn.execute(text(
+                "SELECT display_name FROM persons ORDER BY id LIMIT 1"))).scalar_one()
+            await conn.execute(text("UPDATE outbox SET text = :v"), {"v": name})
+        async with bot.app.new_uow() as uow:
+            assert (await uow.signals.get(1)) is not None  # in its own column it opens
+            with pytest.raises(crypto.DecryptionError):
+                await uow.session.execute(select(orm.OutboxRow.text))
+    finally:
+        await bot.stop()
+
+
+async def test_organisation_names_are_encrypted_and_found(
+        database_url: str, clock: ManualClock) -> None:
+    bot = ConsoleHarness(database_url, clock)
+    await bot.start()
+    try:
+        case = await bot.new_case()
+        await bot.type(f"/uitnodigen {case} verhuurder Woonzorg Oost")
+        await bot.type(f"/uitnodigen {case} verhuurder Woonzorg Oost")
+        assert bot.app is not None
+        joined = "\n".join(await raw_values(bot.app.engine))
+        assert "Woonzorg" not in joined
+        async with bot.app.new_uow() as uow:
+            names = [o.name for o in (await uow.session.execute(
+                select(orm.Organisation))).scalars()]
+        assert names == ["Woonzorg Oost"]  # one organisation, found again by its hash
+    finally:
+        await bot.stop()

@@ -13,6 +13,7 @@ import pytest
 from bot import crypto
 from bot.app import KorteLijn
 from bot.config import ConfigError, Settings
+from bot.persistence.orm import Base
 from bot.services.exports import chunks
 
 KEY_A = crypto.generate_key()
@@ -42,6 +43,24 @@ def test_a_sealed_address_is_the_same_each_time_and_opens() -> None:
     assert ring(KEY_B).seal("123456") != keys.seal("123456")
 
 
+def test_a_value_opens_only_in_the_column_it_was_written_for() -> None:
+    keys = ring(KEY_A)
+    note = keys.encrypt("zorgplan", "signals.note")
+    assert note.startswith(f"v2:{keys.key_id}:")
+    assert keys.decrypt(note, "signals.note") == "zorgplan"
+    for elsewhere in ("signals.complainant", "outbox.text", "persons.display_name", None):
+        with pytest.raises(crypto.DecryptionError):
+            keys.decrypt(note, elsewhere)
+    address = keys.seal("123", "outbox.address")
+    assert address == keys.seal("123", "outbox.address")
+    assert address != keys.seal("123", "case_chats.address")
+    with pytest.raises(crypto.DecryptionError):
+        keys.decrypt(address, "case_chats.address")
+    # a value of before revision 0008 (bound to nothing) never opens through a column
+    with pytest.raises(crypto.DecryptionError):
+        keys.decrypt(keys.encrypt("oud"), "signals.note")
+
+
 def test_a_wrong_key_reads_nothing() -> None:
     stored = ring(KEY_A).encrypt("geheim")
     with pytest.raises(crypto.DecryptionError):
@@ -62,10 +81,11 @@ def test_rotation_reads_with_the_old_key_and_writes_with_the_new() -> None:
     stored = old.encrypt("geheim")
     assert rotated.decrypt(stored) == "geheim"
     assert not rotated.is_current(stored)
-    fresh = rotated.encrypt("geheim")
+    fresh = rotated.encrypt("geheim", "signals.note")
     assert rotated.is_current(fresh)
+    assert not rotated.is_current(rotated.encrypt("geheim"))  # unbound: rewritten by rekey
     with pytest.raises(crypto.DecryptionError):
-        old.decrypt(fresh)
+        old.decrypt(fresh, "signals.note")
     # look-ups find an identity hashed under either key, the writing key's hash first
     assert rotated.lookup_hashes("123") == [ring(KEY_B).lookup_hash("123"),
                                             old.lookup_hash("123")]
@@ -135,3 +155,15 @@ def test_long_exports_are_split_under_the_limit_at_line_ends() -> None:
     long_line = "y" * 8000
     assert all(len(p) <= 3500 for p in chunks(long_line))
     assert "".join(chunks(long_line)) == long_line
+
+
+def test_every_encrypted_column_names_its_own_place() -> None:
+    """The context a column binds its values to is its own ``table.column``."""
+    found = 0
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, crypto.EncryptedText | crypto.EncryptedAddress
+                          | crypto.EncryptedJSON):
+                assert column.type.context == f"{table.name}.{column.name}"
+                found += 1
+    assert found >= 11
