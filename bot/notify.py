@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from enum import IntEnum
 
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
@@ -18,10 +19,22 @@ log = logging.getLogger(__name__)
 Render = Callable[[str], str]
 
 
+class Priority(IntEnum):
+    """Which messages get the network's overall limit first when it is the bottleneck."""
+
+    #: reminders, lapse notices and escalations: a deadline depends on them
+    URGENT = 0
+    #: answers to people and notices of signals
+    NORMAL = 1
+    #: digests and other messages many people get at once
+    BULK = 2
+
+
 async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: datetime, *,
                     case_id: int | None = None, choices: Callable[[str], list[tuple[str, str]]]
                     | None = None, edit_of: int | None = None,
-                    not_before: datetime | None = None) -> orm.OutboxRow | None:
+                    not_before: datetime | None = None,
+                    priority: Priority = Priority.NORMAL) -> orm.OutboxRow | None:
     """Queue a message to a person on the chat identity the bot reaches them on."""
     person = await uow.persons.get(person_id)
     identity = await uow.persons.identity_of(person_id)
@@ -32,14 +45,16 @@ async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: dateti
     return await uow.outbox.add(
         transport=identity.transport, address=identity.address, person_id=person_id,
         case_id=case_id, text=render(lang), now=now,
-        choices=choices(lang) if choices else None, edit_of=edit_of, not_before=not_before)
+        choices=choices(lang) if choices else None, edit_of=edit_of, not_before=not_before,
+        priority=priority)
 
 
 async def to_chat(uow: UnitOfWork, transport: str, address: str, text: str,
                   now: datetime, *, person_id: int | None = None,
                   choices: list[tuple[str, str]] | None = None,
-                  reply_to: str | None = None, case_id: int | None = None) -> orm.OutboxRow:
+                  reply_to: str | None = None, case_id: int | None = None,
+                  priority: Priority = Priority.NORMAL) -> orm.OutboxRow:
     """Queue an answer to a chat (also one whose sender is not a known person)."""
     return await uow.outbox.add(transport=transport, address=address, person_id=person_id,
                                 text=text, now=now, choices=choices, reply_to=reply_to,
-                                case_id=case_id)
+                                case_id=case_id, priority=priority)

@@ -266,6 +266,13 @@ class UpdateRepository:
         self.session.add(orm.ProcessedUpdate(transport=transport, update_key=key,
                                              processed_at=now))
 
+    async def prune(self, before: datetime) -> int:
+        """Forget the updates handled before ``before``; return how many."""
+        result = await self.session.execute(
+            delete(orm.ProcessedUpdate).where(orm.ProcessedUpdate.processed_at < before)
+            .execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
+
 
 class PersonRepository:
     def __init__(self, session: AsyncSession, cache: Cache | None = None) -> None:
@@ -798,20 +805,22 @@ class OutboxRepository:
                   person_id: int | None = None, case_id: int | None = None,
                   choices: list[tuple[str, str]] | None = None, edit_of: int | None = None,
                   reply_to: str | None = None, not_before: datetime | None = None,
-                  with_id: bool = False) -> orm.OutboxRow:
+                  with_id: bool = False, priority: int = 1) -> orm.OutboxRow:
         """Queue a message, in this unit of work's transaction.
 
         The row is written with the unit of work's other messages in one statement, at the
         commit or just before a statement reads the outbox (``Deferred``); the order of the
         messages is the order of these calls. The returned row is not attached to the session
         and has no ``id``, unless ``with_id``: then it (and every message queued before it) is
-        written at once and its ``id`` is set (for rows that refer to it)."""
+        written at once and its ``id`` is set (for rows that refer to it). ``priority``:
+        0 urgent, 1 normal, 2 bulk (``bot.notify.Priority``)."""
         values: dict[str, Any] = {
             "transport": transport, "address": address, "person_id": person_id,
             "case_id": case_id, "text": text, "choices": [list(c) for c in choices or []],
             "edit_of": edit_of, "reply_to": reply_to, "status": "pending", "attempts": 0,
             "created_at": now, "next_attempt_at": max(now, not_before) if not_before else now,
-            "sent_at": None, "transport_message_id": None, "last_error": None}
+            "sent_at": None, "transport_message_id": None, "last_error": None,
+            "priority": priority, "attempt_started_at": None, "resends": 0}
         self._uow.outbox_written = True
         row = orm.OutboxRow(**values)
         if not with_id:
