@@ -32,6 +32,7 @@ import heapq
 import hmac
 import itertools
 import logging
+import math
 import secrets
 import time
 import warnings
@@ -135,7 +136,7 @@ class _Slot:
         self.at: float | None = None
 
 
-#: how long to look again when a window is full of requests still in flight
+#: a chat whose window is full of requests still in flight: how long it is held back
 IN_FLIGHT_RECHECK = 0.05
 
 
@@ -148,7 +149,8 @@ class _Window:
         self._slots: dict[object, deque[_Slot]] = {}
 
     def wait(self, key: object, now: float) -> float:
-        """Seconds until one more message for ``key`` is allowed; 0 when it is allowed now."""
+        """Seconds until one more message for ``key`` is allowed; 0 when it is allowed now;
+        infinite while the window is full of requests in flight (an answer frees it)."""
         slots = self._slots.get(key)
         if not slots:
             return 0.0
@@ -165,7 +167,7 @@ class _Window:
         answered = sorted(s.at for s in live if s.at is not None)
         must_leave = len(live) - self.limit + 1
         if must_leave > len(answered):
-            return IN_FLIGHT_RECHECK
+            return math.inf
         return max(answered[must_leave - 1] + self.window - now, 1e-6)
 
     def take(self, key: object) -> _Slot:
@@ -207,6 +209,7 @@ class Pacer:
         self._queue: list[tuple[int, int]] = []
         self._arrivals = itertools.count()
         self._turns = asyncio.Event()
+        self._answers = asyncio.Event()
 
     def chat_wait(self, chat_id: int, *, edit: bool = False) -> float:
         """Seconds until this chat may receive another message (or edit)."""
@@ -214,7 +217,7 @@ class Pacer:
         wait = self._chat.wait((chat_id, edit), now)
         if chat_id < 0:  # groups, supergroups and channels have negative ids
             wait = max(wait, self._group.wait((chat_id, edit), now))
-        return wait
+        return IN_FLIGHT_RECHECK if math.isinf(wait) else wait
 
     @property
     def waiting(self) -> int:
@@ -232,7 +235,11 @@ class Pacer:
                     wait = self._overall.wait(None, self._clock())
                     if wait <= 0:
                         return
-                    await self._sleep(wait)  # only the first in line waits for the clock
+                    if math.isinf(wait):  # all in flight: the next answer frees a place
+                        answers = self._answers
+                        await answers.wait()
+                    else:
+                        await self._sleep(wait)  # only the first in line waits for the clock
                 else:
                     turns = self._turns
                     await turns.wait()
@@ -266,6 +273,8 @@ class Pacer:
             done = self._clock()
             for slot in slots:
                 slot.at = done
+            self._answers.set()
+            self._answers = asyncio.Event()
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,6 +300,15 @@ def retry_after_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         return _seconds(error.retry_after)
+
+
+def backoff_delay(failures: int, first: float, cap: float,
+                  uniform: Callable[[float, float], float] = _JITTER.uniform) -> float:
+    """Exponential back-off with jitter, bounded: the ``failures``-th retry in a row waits
+    between half and all of ``first`` doubled each time, never more than ``cap``; so an
+    outage brings no storm of retries, and instances that failed together spread out."""
+    delay = min(cap, first * 2 ** min(max(failures, 1) - 1, 30))
+    return uniform(delay / 2, delay)
 
 
 class _RedactToken(logging.Filter):
@@ -516,10 +534,7 @@ class TelegramTransport:
         await self._backoff(failures)
 
     async def _backoff(self, failures: int) -> None:
-        """Exponential back-off with jitter, bounded: no storm of retries in an outage."""
-        first, cap = self._poll_backoff
-        delay = min(cap, first * 2 ** min(failures - 1, 30))
-        await asyncio.sleep(_JITTER.uniform(delay / 2, delay))
+        await asyncio.sleep(backoff_delay(failures, *self._poll_backoff))
 
     async def _confirm_handled(self, bot: Bot) -> None:
         """On a clean stop: confirm what was handled since the last poll, so that a restart
