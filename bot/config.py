@@ -255,7 +255,7 @@ class DeliverySettings(BaseModel):
     first_backoff: Duration = timedelta(seconds=2)
     max_backoff: Duration = timedelta(minutes=10)
     #: messages in flight at once, each to another chat (one at a time per chat, in order)
-    concurrency: int = Field(default=16, ge=1, le=256)
+    concurrency: int = Field(default=8, ge=1, le=256)
 
 
 class ConsoleSettings(BaseModel):

@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 BATCH = 100
 #: how long to wait, after a failed delivery round, before the next
 ROUND_FAILED_WAIT = timedelta(seconds=5)
+#: on stopping, how long a delivery round under way may take to end
+STOP_WAIT = 5.0
 #: a transport not configured now (e.g. Telegram switched off): its messages wait this long
 NO_TRANSPORT_WAIT = timedelta(minutes=1)
 
@@ -110,17 +112,27 @@ class DeliveryLoop:
         self._ready: set[str] = set(transports) if ready is None else set(ready)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        #: the deliveries' own writes, one at a time: short transactions that queue here
+        #: instead of in the database's lock (SQLite's busy wait sleeps in steps)
+        self._write_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         #: the chats with a message in flight, and its row
         self._inflight: dict[Chat, tuple[int, asyncio.Task[None]]] = {}
         self._recovered = False
         #: deliveries finished so far (a look at the queue is stale when this moved)
         self._finished = 0
+        #: messages found due and not yet started, most urgent first, then oldest first
+        self._candidates: list[orm.OutboxRow] = []
+        self._stale = True
+        self._looked_now = False
+        self._looking = False
+        self._stopping = False
         #: resends of messages that may have gone out, in this process (see ``resend_count``)
         self.resends = 0
 
     def poke(self) -> None:
         """Something was written to the outbox: deliver soon."""
+        self._stale = True
         self._wake.set()
 
     def set_ready(self, transport: str, ready: bool = True) -> None:
@@ -142,10 +154,16 @@ class DeliveryLoop:
     async def stop(self) -> None:
         """Stop delivering; the requests in flight finish (each within its time-out)."""
         if self._task is not None:
+            # a round under way ends first (cancelled in a query, the driver complains)
+            self._stopping = True
+            self._wake.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_WAIT)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            self._stopping = False
         await self._drain()
 
     async def _drain(self) -> None:
@@ -154,7 +172,7 @@ class DeliveryLoop:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 next_at = await self._start_due()
             except asyncio.CancelledError:
@@ -165,57 +183,103 @@ class DeliveryLoop:
             timeout = None
             if next_at is not None:
                 timeout = max(0.0, (next_at - self._clock.now()).total_seconds())
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except TimeoutError:
+                self._stale = True  # time passed: more may be due
             self._wake.clear()
+        log.debug("outbox delivery stopped")
 
     async def deliver_due(self) -> datetime | None:
         """Send every message that is due now, and wait until they are out; return when the
         next pending one is due."""
+        self._stale = True
         while True:
             finished = self._finished
             next_at = await self._start_due()
             if not self._inflight:
                 if self._finished == finished:
                     return next_at
+                self._stale = True
                 continue  # one finished while we looked: the chat's next may be due now
             await asyncio.wait([task for _, task in self._inflight.values()],
                                return_when=asyncio.FIRST_COMPLETED)
 
     async def _start_due(self) -> datetime | None:
         """Start a delivery for each chat whose first message is due, most urgent first, as
-        far as the concurrency allows; return when the next message not started falls due."""
+        far as the concurrency allows; return when the next message not started falls due.
+
+        The messages found due are kept in memory and handed out as slots free; the queue
+        is read again when something new was written (``poke``), when time passed, or when
+        none of them can go, so that a long queue costs one look-up per batch, not one per
+        message."""
         async with self._lock:
             if not self._recovered:
                 await self.recover_in_flight()
                 self._recovered = True
             now = self._clock.now()
             waiting = set(self._transports) - self._ready
-            busy = [row_id for row_id, _ in self._inflight.values()]
-            free = self._settings.concurrency - len(self._inflight)
-            if free > 0:
-                # each chat in flight may hold back a more urgent message of its own
-                limit = max(BATCH, free + 2 * len(self._inflight))
-                async with self._new_uow() as uow:
-                    rows = list((await uow.session.execute(_due(
-                        now, skip_ids=busy, skip_transports=waiting, limit=limit))).scalars())
-                for row in rows:
-                    chat = (row.transport, row.address)
-                    if chat in self._inflight:
-                        continue  # one message at a time per chat: order is kept
-                    task = asyncio.create_task(self._deliver_one(row),
-                                               name=f"outbox-{row.id}")
-                    self._inflight[chat] = (row.id, task)
-                    task.add_done_callback(functools.partial(self._done, chat))
-                    free -= 1
-                    if free == 0:
-                        break
+            if self._settings.concurrency - len(self._inflight) <= 0:
+                return None  # a slot that frees wakes the loop
+            if self._stale or not self._candidates:
+                await self._look_up(now, waiting)
+            started = self._start_candidates(now, waiting)
+            if not started and not self._looked_now and self._candidates:
+                await self._look_up(now, waiting)  # those kept cannot go: look again
+                self._start_candidates(now, waiting)
+            self._looked_now = False
+            if self._settings.concurrency - len(self._inflight) <= 0:
+                return None
             return await self._next_due(now, waiting)
+
+    async def _look_up(self, now: datetime, waiting: set[str]) -> None:
+        self._stale = False
+        self._looked_now = True
+        busy = [row_id for row_id, _ in self._inflight.values()]
+        # each chat in flight may hold back a more urgent message of its own
+        limit = max(BATCH, 3 * len(self._inflight) + self._settings.concurrency)
+        self._looking = True
+        try:
+            async with self._new_uow() as uow:
+                self._candidates = list((await uow.session.execute(_due(
+                    now, skip_ids=busy, skip_transports=waiting, limit=limit))).scalars())
+        finally:
+            self._looking = False
+
+    def _start_candidates(self, now: datetime, waiting: set[str]) -> int:
+        """Start the kept messages that may go now, in order; keep the rest."""
+        started = 0
+        kept: list[orm.OutboxRow] = []
+        for index, row in enumerate(self._candidates):
+            if self._settings.concurrency - len(self._inflight) <= 0:
+                kept.extend(self._candidates[index:])
+                break
+            chat = (row.transport, row.address)
+            if chat in self._inflight or row.transport in waiting or row.next_attempt_at > now:
+                kept.append(row)  # one message at a time per chat: order is kept
+                continue
+            task = asyncio.create_task(self._deliver_one(row), name=f"outbox-{row.id}")
+            self._inflight[chat] = (row.id, task)
+            task.add_done_callback(functools.partial(self._done, chat))
+            started += 1
+        self._candidates = kept
+        return started
+
+    def _keep(self, row: orm.OutboxRow) -> None:
+        """A chat's next message, found when its previous one was sent: kept in order."""
+        if self._looking:
+            self._stale = True  # a look-up under way may not see it: look again after it
+        key = (row.priority, row.id)
+        if any(c.id == row.id for c in self._candidates):
+            return
+        index = next((i for i, c in enumerate(self._candidates) if (c.priority, c.id) > key),
+                     len(self._candidates))
+        self._candidates.insert(index, row)
 
     def _done(self, chat: Chat, _task: asyncio.Task[None]) -> None:
         self._inflight.pop(chat, None)
         self._finished += 1
-        self.poke()  # a slot is free, and the chat's next message may be due
+        self._wake.set()  # a slot is free, and the chat's next message may be due
 
     async def _next_due(self, now: datetime, waiting: set[str]) -> datetime | None:
         """The next moment a chat's first message falls due (those behind it wait), not
@@ -241,7 +305,7 @@ class DeliveryLoop:
     async def recover_in_flight(self) -> int:
         """Rows marked in flight by an earlier run (it stopped before their outcome was
         recorded) may have been sent: they are sent again, and counted. Returns how many."""
-        async with self._new_uow() as uow:
+        async with self._write_lock, self._new_uow() as uow:
             ids = list((await uow.session.execute(
                 select(orm.OutboxRow.id).where(orm.OutboxRow.status == "pending",
                                                orm.OutboxRow.attempt_started_at.is_not(None))
@@ -318,7 +382,7 @@ class DeliveryLoop:
         """Mark the row in flight, committed before the request goes out; with it, the
         transport id of the message this one edits (if any) and how to name the recipient
         where the transport shows it. ``None`` when the row is no longer pending."""
-        async with self._new_uow() as uow:
+        async with self._write_lock, self._new_uow() as uow:
             result = await uow.session.execute(
                 update(orm.OutboxRow)
                 .where(orm.OutboxRow.id == row.id, orm.OutboxRow.status == "pending")
@@ -342,7 +406,7 @@ class DeliveryLoop:
                           count: bool = True, maybe_sent: bool = False) -> None:
         attempts = row.attempts + (1 if count else 0)
         status = "failed" if attempts >= self._settings.max_attempts else "pending"
-        async with self._new_uow() as uow:
+        async with self._write_lock, self._new_uow() as uow:
             await uow.session.execute(
                 update(orm.OutboxRow).where(orm.OutboxRow.id == row.id).values(
                     attempts=attempts, status=status, last_error=reason,
@@ -361,7 +425,7 @@ class DeliveryLoop:
 
     async def _hold(self, row_id: int, delay: timedelta) -> None:
         """Try this row again after ``delay``; its attempts and last error stay as they are."""
-        async with self._new_uow() as uow:
+        async with self._write_lock, self._new_uow() as uow:
             await uow.session.execute(
                 update(orm.OutboxRow).where(orm.OutboxRow.id == row_id).values(
                     next_attempt_at=self._clock.now() + delay, attempt_started_at=None))
@@ -412,7 +476,7 @@ class DeliveryLoop:
             if not keep_text:
                 # a delivered message keeps its text only while it may still be edited
                 values["text"] = ""
-        async with self._new_uow() as uow:
+        async with self._write_lock, self._new_uow() as uow:
             await uow.session.execute(
                 update(orm.OutboxRow).where(orm.OutboxRow.id == row_id).values(**values))
             if status == "sent":
@@ -427,7 +491,29 @@ class DeliveryLoop:
                     await access.delivered(uow, original, self._clock.now())
             if failed is not None:
                 await self._report_failure(uow, failed, failure_kind, failed.attempts + 1)
+            following = await self._next_in_chat(uow, row_id)
             await uow.commit()
+        if following is not None:
+            self._keep(following)
+
+    async def _next_in_chat(self, uow: UnitOfWork, row_id: int) -> orm.OutboxRow | None:
+        """The message that is now first in the chat of ``row_id`` (just done), if due: the
+        most urgent, then oldest, of its pending ones (none earlier can go before it, unless
+        it edits a message still pending)."""
+        this = aliased(orm.OutboxRow)
+        following = (await uow.session.execute(
+            select(orm.OutboxRow)
+            .where(orm.OutboxRow.transport == select(this.transport)
+                   .where(this.id == row_id).scalar_subquery(),
+                   orm.OutboxRow.address == select(this.address)
+                   .where(this.id == row_id).scalar_subquery(),
+                   orm.OutboxRow.status == "pending",
+                   orm.OutboxRow.next_attempt_at <= self._clock.now())
+            .order_by(orm.OutboxRow.priority, orm.OutboxRow.id).limit(1))).scalar_one_or_none()
+        if following is not None and following.edit_of is not None:
+            self._stale = True  # an edit: the next look-up decides whether its message went
+            return None
+        return following
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:

@@ -132,6 +132,25 @@ async def state(url: str) -> tuple[Counter[int], int, int]:
     return Counter({int(address): count for address, count in rows}), int(total), resends
 
 
+async def settled(url: str, within: float = 20.0) -> None:
+    """Wait (polling the database, with a deadline) until the bot has nothing queued and
+    nothing in flight: the next post then finds it idle, as a partner's usually does."""
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                async with UnitOfWork(sessions) as uow:
+                    busy = (await uow.session.execute(
+                        select(func.count(orm.OutboxRow.id))
+                        .where(orm.OutboxRow.status == "pending"))).scalar_one()
+                if busy == 0:
+                    return
+                await asyncio.sleep(0.02)
+    finally:
+        await engine.dispose()
+
+
 def held_back(calls: list[Call], since: int, ready_at: float) -> list[tuple[int, float]]:
     """The messages sent after a restart (calls from ``since`` on) that went out more than
     2 s after they could: after the transport was up, and after Telegram's limit of one
@@ -181,6 +200,7 @@ async def test_sigkill_at_any_moment_loses_no_signal_and_no_message(tmp_path: Pa
             for number, kill_after in enumerate(KILL_AFTER_S, start=1):
                 poster = partners[(number - 1) % len(partners)]
                 _, _, word = PARTNERS[poster]
+                await settled(url)
                 update = api.user_sends(poster, f"/signaal {CASE} {word}")
                 assert update is not None
                 posted = loop.time()
