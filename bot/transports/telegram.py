@@ -443,12 +443,13 @@ class TelegramTransport:
     @property
     def connected(self) -> bool:
         """Started and receiving: polling, or the webhook server up (for /readyz, metrics)."""
-        app = self._app
-        if app is None or not app.running:
+        if self._app is None:
             return False
         if self._settings.mode == "webhook":
             return self._runner is not None
-        return app.updater is not None and app.updater.running
+        # our own polling loop runs, and its last getUpdates did not fail
+        return (self._poller is not None and not self._poller.done()
+                and self._poll_trouble is None)
 
     def invite_link(self, code: str) -> str:
         """A deep link that starts a private chat with the bot and sends ``/start <code>``."""
