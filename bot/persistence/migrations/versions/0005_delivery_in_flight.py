@@ -7,7 +7,7 @@ recorded: after a crash, a pending row that still has it may have been sent, and
 and counted in ``resends``. The index finds a chat's pending messages (order per chat).
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-01 09:30:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
