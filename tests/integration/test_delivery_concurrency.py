@@ -43,7 +43,7 @@ class Store:
         async with self.uow() as uow:
             row = await uow.outbox.add(transport=transport, address=chat, text=text,
                                        now=self.clock.now(), priority=priority,
-                                       edit_of=edit_of)
+                                       edit_of=edit_of, with_id=True)
             await uow.commit()
             return row.id
 
