@@ -26,10 +26,13 @@ from bot.transports.console import ConsoleTransport, console_address
 from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
 from handlers.menu import command_menus
-from schedules.jobs import digest_job, retention_job
+from schedules.jobs import digest_job, processed_updates_job, retention_job
 from schedules.wakeup import DeadlineScheduler
 
 log = logging.getLogger(__name__)
+
+#: on a clean stop, how long the queue may still be delivered before the transports stop
+STOP_FLUSH_SECONDS = 5.0
 
 
 def coordinator_identities(settings: Settings) -> set[tuple[str, str]]:
@@ -87,8 +90,9 @@ class KorteLijn:
                 language=settings.bot.default_language, on_eof=self.stopped.set,
                 after_line=self._settle)
             self.transports["console"] = self.console
+        # a transport gets messages once it is up (``start``), and the loop is woken then
         self.delivery = DeliveryLoop(self.new_uow, self.transports, self.clock,
-                                     settings.delivery)
+                                     settings.delivery, ready=())
         #: one APScheduler for all the bot's timed work
         self.jobs = AsyncIOScheduler(timezone="UTC")
         self.scheduler = DeadlineScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke,
@@ -97,6 +101,7 @@ class KorteLijn:
         # purged cases lose their deadlines: the deadline scheduler re-arms after a purge
         self.retention = retention_job(self.new_uow, self.ctx, settings.bot.timezone,
                                        after_run=self.scheduler.poke)
+        self.pruning = processed_updates_job(self.new_uow, self.ctx)
         self.dispatcher = Dispatcher(
             self.new_uow, self.ctx, coordinators=coordinator_identities(settings),
             default_language=settings.bot.default_language, on_committed=self._committed,
@@ -128,28 +133,36 @@ class KorteLijn:
             await migrate(self.engine)
         # a changed norm moves the windows that are open, before anything falls due
         await reconcile(self.new_uow, self.ctx)
+        # delivery runs from the start, and sends to each transport as soon as it is up
         await self.delivery.start()
         # catch up first: deadlines that passed while the bot was down, marked late
         await self.scheduler.start()
         self.digests.schedule(self.jobs)
         self.retention.schedule(self.jobs)
+        self.pruning.schedule(self.jobs)
         await self.retention.run()  # make up for a day missed while the bot was down
-        await self.delivery.deliver_due()
+        await self.pruning.run()
         if self.console is not None:
             self.console.announce(i18n.t(self.settings.bot.default_language, "console.banner",
                                          name=self.settings.console.coordinator))
         for transport in self.transports.values():
             await transport.start(self.dispatcher.handle)
+            self.delivery.set_ready(transport.name)  # wakes delivery: the queue goes now
+        if self.console is not None:
+            # in the terminal, what was queued shows before the first line is typed
+            await self.delivery.deliver_due()
         log.info("KorteLijn runs with %s", ", ".join(sorted(self.transports)))
 
     async def stop(self) -> None:
-        for transport in self.transports.values():
-            with contextlib.suppress(Exception):
-                await transport.stop()
         await self.scheduler.stop()
         with contextlib.suppress(Exception):
-            await self.delivery.deliver_due()
-        await self.delivery.stop()
+            # what is due goes out while the transports are still up, for a few seconds
+            await asyncio.wait_for(self.delivery.deliver_due(), STOP_FLUSH_SECONDS)
+        await self.delivery.stop()  # the requests in flight finish
+        for transport in self.transports.values():
+            self.delivery.set_ready(transport.name, False)
+            with contextlib.suppress(Exception):
+                await transport.stop()
         await self.engine.dispose()
 
     async def run(self) -> None:

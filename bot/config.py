@@ -254,6 +254,8 @@ class DeliverySettings(BaseModel):
     #: first retry after this long; doubled each attempt up to ``max_backoff``
     first_backoff: Duration = timedelta(seconds=2)
     max_backoff: Duration = timedelta(minutes=10)
+    #: messages in flight at once, each to another chat (one at a time per chat, in order)
+    concurrency: int = Field(default=8, ge=1, le=256)
 
 
 class ConsoleSettings(BaseModel):
@@ -320,6 +322,16 @@ class RetentionSettings(BaseModel):
     caseless_messages_after: Duration = timedelta(days=30)
     #: the daily purge runs at this local time
     run_at: ClockTime = time(3, 30)
+    #: the record that an incoming update was handled is kept this long (Telegram keeps an
+    #: update it could not deliver for 24 hours, so at least a day)
+    processed_updates_after: Duration = timedelta(days=7)
+
+    @field_validator("processed_updates_after")
+    @classmethod
+    def _a_day_at_least(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError("at least '1d': Telegram may deliver an update again for 24 hours")
+        return value
 
 
 def parse_address(value: Any) -> str:

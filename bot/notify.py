@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import IntEnum
 
 from bot.domain.choices import MessageKind, Option
 from bot.persistence import orm
@@ -21,11 +22,23 @@ Render = Callable[[str], str]
 Choices = Sequence[Option | tuple[str, str]]
 
 
+class Priority(IntEnum):
+    """Which messages get the network's overall limit first when it is the bottleneck."""
+
+    #: reminders, lapse notices and escalations: a deadline depends on them
+    URGENT = 0
+    #: answers to people and notices of signals
+    NORMAL = 1
+    #: digests and other messages many people get at once
+    BULK = 2
+
+
 async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: datetime, *,
                     case_id: int | None = None, choices: Callable[[str], Choices]
                     | None = None, edit_of: int | None = None,
                     not_before: datetime | None = None,
-                    kind: MessageKind = MessageKind.MESSAGE) -> orm.OutboxRow | None:
+                    kind: MessageKind = MessageKind.MESSAGE,
+                    priority: Priority = Priority.NORMAL) -> orm.OutboxRow | None:
     """Queue a message to a person on the chat identity the bot reaches them on."""
     person = await uow.persons.get(person_id)
     identity = await uow.persons.identity_of(person_id)
@@ -37,15 +50,16 @@ async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: dateti
         transport=identity.transport, address=identity.address, person_id=person_id,
         case_id=case_id, text=render(lang), now=now,
         choices=choices(lang) if choices else None, edit_of=edit_of, not_before=not_before,
-        kind=kind)
+        kind=kind, priority=priority)
 
 
 async def to_chat(uow: UnitOfWork, transport: str, address: str, text: str,
                   now: datetime, *, person_id: int | None = None,
                   choices: Choices | None = None,
                   reply_to: str | None = None, case_id: int | None = None,
-                  kind: MessageKind = MessageKind.MESSAGE) -> orm.OutboxRow:
+                  kind: MessageKind = MessageKind.MESSAGE,
+                  priority: Priority = Priority.NORMAL) -> orm.OutboxRow:
     """Queue an answer to a chat (also one whose sender is not a known person)."""
     return await uow.outbox.add(transport=transport, address=address, person_id=person_id,
                                 text=text, now=now, choices=choices, reply_to=reply_to,
-                                case_id=case_id, kind=kind)
+                                case_id=case_id, kind=kind, priority=priority)

@@ -284,7 +284,8 @@ class Dispatcher:
             message_id=incoming.choice_message_id), uow, self._ctx.clock.now())
 
     async def _stay_silent(self, incoming: Incoming) -> None:
-        """A refusal in a group: no answer; only remember the update as handled."""
+        """A refusal in a group: no answer; only remember the update as handled (raises when
+        that fails, so the transport does not confirm the update and it comes again)."""
         if incoming.update_key is None:
             return
         try:
@@ -294,10 +295,13 @@ class Dispatcher:
                 await uow.commit()
         except Exception:
             log.exception("could not record an update from %s", incoming.transport)
+            raise
 
     async def _answer_alone(self, incoming: Incoming, text: str, person_id: int | None
                             ) -> None:
-        """Answer in a fresh transaction: whatever the failed attempt wrote is gone."""
+        """Answer in a fresh transaction: whatever the failed attempt wrote is gone. When even
+        that fails, an update the network may deliver again (``update_key``) is not recorded:
+        raise, so the transport does not confirm it and it is handled when it comes again."""
         try:
             async with self._new_uow() as uow:
                 await inbox.record_update(uow, self._ctx, incoming.transport,
@@ -307,3 +311,5 @@ class Dispatcher:
             self._on_committed(uow)
         except Exception:
             log.exception("could not queue an answer on %s", incoming.transport)
+            if incoming.update_key is not None:
+                raise

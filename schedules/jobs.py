@@ -1,5 +1,6 @@
 """The bot's periodic work on one shared APScheduler: the digests every minute (each person's
-daily digest at their time, the weekly one on its day) and the retention purge daily. The
+daily digest at their time, the weekly one on its day), the retention purge daily and the
+pruning of the records of handled updates hourly. The
 database says what is due and what was done, so a restart neither repeats nor skips a run.
 
 (The deadlines have their own one-shot wake-up, re-armed for the earliest deadline:
@@ -24,6 +25,7 @@ from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
 from bot.services.retention import Purged, purge_due
 from bot.services.summaries import send_digests
+from bot.services.updates import prune_processed
 
 log = logging.getLogger(__name__)
 
@@ -77,3 +79,11 @@ def retention_job(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, timezo
     trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=ZoneInfo(timezone))
     return RepeatingJob("kortelijn-retention", trigger, partial(purge_due, new_uow, ctx),
                         did=lambda purged: bool(purged.cases), after_run=after_run)
+
+
+def processed_updates_job(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext
+                          ) -> RepeatingJob[int]:
+    """Hourly: forget the updates handled longer ago than ``[retention]
+    processed_updates_after``."""
+    return RepeatingJob("kortelijn-processed-updates", IntervalTrigger(hours=1),
+                        partial(prune_processed, new_uow, ctx), did=lambda _n: False)

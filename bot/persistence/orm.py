@@ -258,7 +258,8 @@ class OutboxRow(Base):
     """A message to one chat, written in the transaction of the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),
+                      Index("ix_outbox_chat", "transport", "address", "status"))
     id: Mapped[int] = mapped_column(primary_key=True)
     transport: Mapped[str] = mapped_column(String(16))
     #: encrypted deterministically, so the order per chat can still be kept in SQL
@@ -289,6 +290,15 @@ class OutboxRow(Base):
     #: which of its choices was picked (a pick is final: a choice is used once), and when
     picked_index: Mapped[int | None] = mapped_column(Integer)
     picked_at: Mapped[datetime | None]
+
+    #: 0 urgent (reminders, lapse notices, escalations), 1 normal, 2 bulk (digests): the
+    #: order in which chats get the network's overall limit when it is the bottleneck
+    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: set (and committed) before the request goes out, cleared when its outcome is recorded:
+    #: a pending row that has it after a crash may have been sent
+    attempt_started_at: Mapped[datetime | None]
+    #: how often it was sent again although it may have gone out already
+    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OutboxChoice(Base):

@@ -268,6 +268,13 @@ class UpdateRepository:
         self.session.add(orm.ProcessedUpdate(transport=transport, update_key=key,
                                              processed_at=now))
 
+    async def prune(self, before: datetime) -> int:
+        """Forget the updates handled before ``before``; return how many."""
+        result = await self.session.execute(
+            delete(orm.ProcessedUpdate).where(orm.ProcessedUpdate.processed_at < before)
+            .execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
+
 
 class PersonRepository:
     def __init__(self, session: AsyncSession, cache: Cache | None = None) -> None:
@@ -804,7 +811,7 @@ class OutboxRepository:
                   choices: Sequence[Option | tuple[str, str]] | None = None,
                   edit_of: int | None = None, reply_to: str | None = None,
                   not_before: datetime | None = None, with_id: bool = False,
-                  kind: MessageKind = MessageKind.MESSAGE) -> orm.OutboxRow:
+                  kind: MessageKind = MessageKind.MESSAGE, priority: int = 1) -> orm.OutboxRow:
         """Queue a message, in this unit of work's transaction; its choices are stored with
         it, by index (``outbox_choices``).
 
@@ -812,7 +819,8 @@ class OutboxRepository:
         commit or just before a statement reads the outbox (``Deferred``); the order of the
         messages is the order of these calls. The returned row is not attached to the session
         and has no ``id``, unless ``with_id`` or it has choices: then it (and every message
-        queued before it) is written at once and its ``id`` is set (its choices refer to it)."""
+        queued before it) is written at once and its ``id`` is set (its choices refer to it).
+        ``priority``: 0 urgent, 1 normal, 2 bulk (``bot.notify.Priority``)."""
         options = [as_option(c) for c in choices or []]
         values: dict[str, Any] = {
             "transport": transport, "address": address, "person_id": person_id,
@@ -820,7 +828,8 @@ class OutboxRepository:
             "picked_at": None, "edit_of": edit_of, "reply_to": reply_to, "status": "pending",
             "attempts": 0, "created_at": now,
             "next_attempt_at": max(now, not_before) if not_before else now,
-            "sent_at": None, "transport_message_id": None, "last_error": None}
+            "sent_at": None, "transport_message_id": None, "last_error": None,
+            "priority": priority, "attempt_started_at": None, "resends": 0}
         self._uow.outbox_written = True
         row = orm.OutboxRow(**values)
         if not with_id and not options:

@@ -302,7 +302,8 @@ async def send_digests(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -
                 person.last_weekly_digest = now
             for text in texts:
                 if text is not None:
-                    await notify.to_person(uow, person.id, _fixed(text), now)
+                    await notify.to_person(uow, person.id, _fixed(text), now,
+                                           priority=notify.Priority.BULK)
                     sent += 1
             await uow.commit()
     if sent:

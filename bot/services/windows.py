@@ -343,7 +343,8 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
             _renderer(_message_key(step.kind, recipient.target), facts, late_note, behalf_name),
             now, case_id=window.case_id, not_before=not_before,
             choices=(lambda lang: action_choices(lang, window))
-            if recipient.target is Target.RESPONSIBLE else None)
+            if recipient.target is Target.RESPONSIBLE else None,
+            priority=notify.Priority.URGENT)
     event = {StepKind.REMINDER: Event.REMINDER_SENT, StepKind.LAPSE: Event.WINDOW_LAPSED,
              StepKind.ESCALATION: Event.ESCALATED}[step.kind]
     uow.timeline.record(case_id=window.case_id, at=now, event=event, signal_id=window.signal_id,

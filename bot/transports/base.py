@@ -79,6 +79,8 @@ class Outgoing:
     #: urgent messages (reminders, lapse notices, escalations) go before bulk (digests) when
     #: the network's overall limit is the bottleneck
     urgent: bool = False
+    #: bulk messages (digests) go after all others when the overall limit is the bottleneck
+    bulk: bool = False
     #: ``kind``: what the message is when it is no plain message (``prompt``, ``picked`` for
     #: the edit that closes a list after a pick, ``delivery_failed``); a transport may
     #: present it differently, never decide on it
@@ -107,12 +109,17 @@ class DeliveryError(Exception):
 
 
 class RetryLater(DeliveryError):
-    """Temporary failure: try again, after ``retry_after`` seconds if the network said so."""
+    """Temporary failure: try again, after ``retry_after`` seconds if the network said so.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    ``maybe_sent`` when the request may have reached the network all the same (a time-out
+    after it went out): sending again may then show the message twice, and is counted."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, *,
+                 maybe_sent: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
 
 
 class NotYet(RetryLater):

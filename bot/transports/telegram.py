@@ -1,19 +1,24 @@
 """Telegram, through python-telegram-bot (v22), on the bot's one event loop.
 
-The PTB ``Application`` is started by hand (never ``run_polling``, which would own the loop):
-long polling by default, or a webhook served with aiohttp that checks Telegram's secret-token
-header. Every text message and button press becomes an :class:`Incoming` (its ``update_key``
-is the update_id, so the core handles each update once, also across a restart); every
-:class:`Outgoing` becomes sendMessage or editMessageText with an inline keyboard, whose buttons
-carry a compact reference to the choice stored with the message (``c<outbox id>:<index>``),
-resolved by the core: a button works after a restart, and nothing is kept in memory.
+PTB's ``Application`` provides the Bot (initialised by hand; never ``run_polling``, which would
+own the loop). Updates come by long polling (the default) or a webhook served with aiohttp that
+checks Telegram's secret-token header. Long polling is our own loop over ``getUpdates``, not
+PTB's Updater: the offset moves past an update only after the core has handled it and
+committed its record, and the webhook answers 200 only then; so a crash at any moment loses no
+update (Telegram delivers it again, and the record makes the second handling a no-op). Every
+text message and button press becomes an :class:`Incoming` (its ``update_key`` is the
+update_id); every :class:`Outgoing` becomes sendMessage or editMessageText with an inline
+keyboard, whose buttons carry a compact reference to the choice stored with the message
+(``c<outbox id>:<index>``), resolved by the core: a button works after a restart, and nothing
+is kept in memory.
 
 Delivery stays within Telegram's limits (https://core.telegram.org/bots/faq): at most 30
 messages a second overall, 1 a second per chat and 20 a minute per group. The overall limit is
-waited out here (it holds for every chat alike); a chat that is not ready yet raises
-:class:`NotYet`, so the delivery loop goes on with other chats. A 429 that comes anyway is a
-:class:`RetryLater` after Telegram's ``retry_after``; 5xx and network errors are retried with
-back-off by the loop; a blocked bot or a chat that is gone is a :class:`PermanentFailure`.
+waited out here, urgent messages first (it holds for every chat alike); a chat that is not
+ready yet raises :class:`NotYet` at once, so the delivery loop goes on with other chats. Sends
+to different chats may run at once. A 429 that comes anyway is a :class:`RetryLater` after
+Telegram's ``retry_after``; 5xx and network errors are retried with back-off by the loop (a
+time-out as "maybe sent"); a blocked bot or a chat that is gone is a :class:`PermanentFailure`.
 
 Transport message ids are ``"<chat id>:<message id>"``. No business rule lives here, and the
 token never reaches a log line.
@@ -23,8 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import hmac
+import itertools
 import logging
+import math
 import re
 import secrets
 import time
@@ -52,13 +60,15 @@ from telegram import (
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import i18n
@@ -95,6 +105,12 @@ CHOICE_DATA = re.compile(r"c(\d{1,10}):(\d{1,4})")
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[object]]
 
+#: how long a message waits (no attempt counted) when the transport is not running; the
+#: delivery loop does not send to a transport before it is ready, and is woken when it is
+NOT_RUNNING_WAIT = 1.0
+#: the jitter of the polling back-off (not a secret: only spreads retries in time)
+_JITTER = secrets.SystemRandom()
+
 
 # --------------------------------------------------------------------------------------------
 # pacing
@@ -113,12 +129,17 @@ class Limits:
 
 
 class _Slot:
-    """One message counted in a window, from its request until its answer."""
+    """One message counted in a window: from its request (``at`` is ``None`` while it is in
+    flight, so it counts however long the request takes) until ``window`` after its answer."""
 
     __slots__ = ("at",)
 
-    def __init__(self, at: float) -> None:
-        self.at = at
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+
+#: a chat whose window is full of requests still in flight: how long it is held back
+IN_FLIGHT_RECHECK = 0.05
 
 
 class _Window:
@@ -130,31 +151,53 @@ class _Window:
         self._slots: dict[object, deque[_Slot]] = {}
 
     def wait(self, key: object, now: float) -> float:
-        """Seconds until one more message for ``key`` is allowed; 0 when it is allowed now."""
+        """Seconds until one more message for ``key`` is allowed; 0 when it is allowed now;
+        infinite while the window is full of requests in flight (an answer frees it)."""
         slots = self._slots.get(key)
         if not slots:
             return 0.0
-        while slots and slots[0].at <= now - self.window:
-            slots.popleft()
-        if not slots:
+        horizon = now - self.window
+        live = [s for s in slots if s.at is None or s.at > horizon]
+        if not live:
             del self._slots[key]
             return 0.0
-        if len(slots) < self.limit:
+        if len(live) != len(slots):
+            self._slots[key] = deque(live)
+        if len(live) < self.limit:
             return 0.0
-        return max(slots[-self.limit].at + self.window - now, 1e-6)
+        # the oldest answers leave the window first; requests in flight never do
+        answered = sorted(s.at for s in live if s.at is not None)
+        must_leave = len(live) - self.limit + 1
+        if must_leave > len(answered):
+            return math.inf
+        return max(answered[must_leave - 1] + self.window - now, 1e-6)
 
-    def take(self, key: object, now: float) -> _Slot:
-        slot = _Slot(now)
+    def take(self, key: object) -> _Slot:
+        slot = _Slot()
         self._slots.setdefault(key, deque()).append(slot)
         return slot
+
+
+#: the order in which waiting messages get the overall limit (``Outgoing.urgent``/``bulk``)
+URGENT, NORMAL, BULK = 0, 1, 2
+
+
+def priority_of(message: Outgoing) -> int:
+    return URGENT if message.urgent else BULK if message.bulk else NORMAL
 
 
 class Pacer:
     """Client-side flood control, so that Telegram has no reason to answer 429.
 
-    A message counts from the moment its answer arrives (Telegram counted it at some moment
-    before that), so the next one is never early, however long the request took. Edits count
-    per chat and per group in windows of their own and not towards the overall limit.
+    A message counts from its request until a window's length after its answer (Telegram
+    counted it at some moment in between), so the next one is never early, however long the
+    request took, and however many are in flight at once. Edits count per chat and per group
+    in windows of their own and not towards the overall limit.
+
+    Messages waiting for the overall limit are admitted by priority (urgent, normal, bulk),
+    first come first served within one: when the overall limit is the bottleneck, a reminder
+    does not wait behind a digest. A chat that may not receive another message yet raises
+    :class:`NotYet` at once, so that it holds back nothing but itself.
     """
 
     def __init__(self, limits: Limits | None = None, *, clock: Clock = time.monotonic,
@@ -165,6 +208,10 @@ class Pacer:
         self._overall = _Window(self.limits.overall, self.limits.overall_window)
         self._chat = _Window(self.limits.per_chat, self.limits.per_chat_window)
         self._group = _Window(self.limits.per_group, self.limits.per_group_window)
+        self._queue: list[tuple[int, int]] = []
+        self._arrivals = itertools.count()
+        self._turns = asyncio.Event()
+        self._answers = asyncio.Event()
 
     def chat_wait(self, chat_id: int, *, edit: bool = False) -> float:
         """Seconds until this chat may receive another message (or edit)."""
@@ -172,32 +219,64 @@ class Pacer:
         wait = self._chat.wait((chat_id, edit), now)
         if chat_id < 0:  # groups, supergroups and channels have negative ids
             wait = max(wait, self._group.wait((chat_id, edit), now))
-        return wait
+        return IN_FLIGHT_RECHECK if math.isinf(wait) else wait
+
+    @property
+    def waiting(self) -> int:
+        """Messages now waiting for the overall limit."""
+        return len(self._queue)
+
+    async def _overall_turn(self, priority: int) -> None:
+        """Wait until this message is the most urgent (then the oldest) one waiting and the
+        overall limit allows one more."""
+        entry = (priority, next(self._arrivals))
+        heapq.heappush(self._queue, entry)
+        try:
+            while True:
+                if self._queue[0] == entry:
+                    wait = self._overall.wait(None, self._clock())
+                    if wait <= 0:
+                        return
+                    if math.isinf(wait):  # all in flight: the next answer frees a place
+                        answers = self._answers
+                        await answers.wait()
+                    else:
+                        await self._sleep(wait)  # only the first in line waits for the clock
+                else:
+                    turns = self._turns
+                    await turns.wait()
+        finally:
+            self._queue.remove(entry)
+            heapq.heapify(self._queue)
+            self._turns.set()  # the next in line looks again
+            self._turns = asyncio.Event()
 
     @contextlib.asynccontextmanager
-    async def paced(self, chat_id: int, *, edit: bool = False) -> AsyncIterator[None]:
-        """Admit one message to ``chat_id``: wait for the overall limit, raise
-        :class:`NotYet` when this chat is not ready; count it until its answer is in."""
-        while True:
-            wait = self.chat_wait(chat_id, edit=edit)
+    async def paced(self, chat_id: int, *, edit: bool = False, priority: int = NORMAL
+                    ) -> AsyncIterator[None]:
+        """Admit one message to ``chat_id``: raise :class:`NotYet` when this chat is not
+        ready, wait for the overall limit by priority; count it until its answer is in."""
+        wait = self.chat_wait(chat_id, edit=edit)
+        if wait > 0:
+            raise NotYet("paced: chat not ready", wait)
+        if not edit:
+            await self._overall_turn(priority)
+            wait = self.chat_wait(chat_id, edit=edit)  # another send may have come first
             if wait > 0:
                 raise NotYet("paced: chat not ready", wait)
-            overall = 0.0 if edit else self._overall.wait(None, self._clock())
-            if overall <= 0:
-                break
-            await self._sleep(overall)
-        now = self._clock()
-        slots = [self._chat.take((chat_id, edit), now)]
+        slots = [self._chat.take((chat_id, edit))]
         if chat_id < 0:
-            slots.append(self._group.take((chat_id, edit), now))
+            slots.append(self._group.take((chat_id, edit)))
         if not edit:
-            slots.append(self._overall.take(None, now))
+            slots.append(self._overall.take(None))
         try:
             yield
         finally:
             done = self._clock()
             for slot in slots:
-                slot.at = max(slot.at, done)
+                slot.at = done
+            self._answers.set()
+            self._answers = asyncio.Event()
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,6 +302,15 @@ def retry_after_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         return _seconds(error.retry_after)
+
+
+def backoff_delay(failures: int, first: float, cap: float,
+                  uniform: Callable[[float, float], float] = _JITTER.uniform) -> float:
+    """Exponential back-off with jitter, bounded: the ``failures``-th retry in a row waits
+    between half and all of ``first`` doubled each time, never more than ``cap``; so an
+    outage brings no storm of retries, and instances that failed together spread out."""
+    delay = min(cap, first * 2 ** min(max(failures, 1) - 1, 30))
+    return uniform(delay / 2, delay)
 
 
 class _RedactToken(logging.Filter):
@@ -272,7 +360,8 @@ class TelegramTransport:
                  commands: Mapping[str, Sequence[tuple[str, str]]] | None = None,
                  default_language: str = "nl", limits: Limits | None = None,
                  pacing: bool = True, clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep) -> None:
+                 sleep: Sleep = asyncio.sleep,
+                 poll_backoff: tuple[float, float] = (0.5, 30.0)) -> None:
         if settings.token is None:
             raise ConfigError("telegram.token is not set")
         if settings.mode == "webhook" and not settings.webhook_url:
@@ -288,12 +377,20 @@ class TelegramTransport:
         self._on_incoming: IncomingHandler | None = None
         self._runner: web.AppRunner | None = None
         self._webhook_lock = asyncio.Lock()
+        #: polling: the first update not yet handled (``None``: whatever Telegram still has)
+        self._offset: int | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._poll_trouble: str | None = None
+        #: polling back-off after a failure: first delay and cap, in seconds
+        self._poll_backoff = poll_backoff
         secret = settings.webhook_secret
         self._secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
         _guard_logs(self._token)
 
     # --- life cycle ---------------------------------------------------------------------------
     def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
+        """PTB's Application for its Bot (its request pools, its de-serialisation); updates
+        are fetched and confirmed by our own loop (``_poll``), never by PTB's Updater."""
         timeout = self._settings.request_timeout.total_seconds()
         builder = (
             Application.builder().token(self._token).base_url(self._settings.base_url)
@@ -301,15 +398,8 @@ class TelegramTransport:
             .pool_timeout(timeout)
             .get_updates_connect_timeout(timeout).get_updates_read_timeout(timeout)
             .get_updates_write_timeout(timeout).get_updates_pool_timeout(timeout)
-            .job_queue(None).concurrent_updates(False))
-        if self._settings.mode == "webhook":
-            builder = builder.updater(None)
-        else:
-            # PTB confirms fetched updates with its next poll; a queue of one keeps at most
-            # two updates confirmed but not yet handled, should the process die right then
-            builder = builder.update_queue(asyncio.Queue(maxsize=1))
-        app = builder.build()
-        app.add_handler(TypeHandler(Update, self._on_update))
+            .job_queue(None).updater(None))
+        app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         return app
 
     async def start(self, on_incoming: IncomingHandler) -> None:
@@ -325,13 +415,12 @@ class TelegramTransport:
         self._app = app
         self.username = self._settings.username or app.bot.username
         await self._register_commands()
-        await app.start()
         if self._settings.mode == "webhook":
             await self._start_webhook()
-        elif app.updater is not None:
-            await app.updater.start_polling(
-                timeout=self._settings.poll_timeout, allowed_updates=ALLOWED_UPDATES,
-                error_callback=self._polling_failed)
+        else:
+            with contextlib.suppress(TelegramError):  # polling and a webhook exclude each other
+                await app.bot.delete_webhook()
+            self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
         log.info("telegram runs (%s) as @%s", self._settings.mode, self.username)
 
     async def stop(self) -> None:
@@ -339,25 +428,28 @@ class TelegramTransport:
         if app is None:
             return
         try:
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+            poller, self._poller = self._poller, None
+            if poller is not None:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
+                await self._confirm_handled(app.bot)
             if self._runner is not None:
                 await self._runner.cleanup()
                 self._runner = None
-            if app.running:
-                await app.stop()
         finally:
             await app.shutdown()
 
     @property
     def connected(self) -> bool:
         """Started and receiving: polling, or the webhook server up (for /readyz, metrics)."""
-        app = self._app
-        if app is None or not app.running:
+        if self._app is None:
             return False
         if self._settings.mode == "webhook":
             return self._runner is not None
-        return app.updater is not None and app.updater.running
+        # our own polling loop runs, and its last getUpdates did not fail
+        return (self._poller is not None and not self._poller.done()
+                and self._poll_trouble is None)
 
     def invite_link(self, code: str) -> str:
         """A deep link that starts a private chat with the bot and sends ``/start <code>``."""
@@ -378,14 +470,80 @@ class TelegramTransport:
                 log.warning("telegram: command menu (%s) not registered: %s",
                             lang or "default", type(error).__name__)
 
-    def _polling_failed(self, error: TelegramError) -> None:
-        log.warning("telegram: polling failed (%s); trying again", type(error).__name__)
-
     def _bot(self) -> Bot:
         if self._app is None:
             raise RetryLater("telegram is not running")
         bot: Bot = self._app.bot
         return bot
+
+    # --- long polling -------------------------------------------------------------------------
+    async def _poll(self) -> None:
+        """Fetch updates and hand them to the core one by one, in order. Telegram counts an
+        update as confirmed once a getUpdates asks for a higher offset, so the offset moves
+        past an update only after the core has handled it and committed its record (or found
+        nothing in it to handle): a crash at any moment leaves it unconfirmed, to come again,
+        or handled (and then recorded, so the second time is a no-op)."""
+        bot = self._bot()
+        failures = 0
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=self._offset, timeout=self._settings.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # every failure: back off, go on
+                failures += 1
+                await self._poll_failed(error, failures)
+                continue
+            failures = 0
+            if self._poll_trouble is not None:
+                log.warning("telegram: polling works again")
+                self._poll_trouble = None
+            for update in updates:
+                try:
+                    await self._handle_update(update)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # not confirmed: the next getUpdates returns it again
+                    failures += 1
+                    log.exception("telegram: update not handled; it stays unconfirmed")
+                    await self._backoff(failures)
+                    break
+                self._offset = update.update_id + 1
+
+    async def _poll_failed(self, error: Exception, failures: int) -> None:
+        """Say clearly what went wrong, once per kind in a row, and wait before asking again."""
+        if isinstance(error, Conflict):
+            kind = "conflict"
+            message = ("telegram: getUpdates refused (409 Conflict): another instance of the "
+                       "bot polls with this token, or a webhook is set; trying again")
+        elif isinstance(error, InvalidToken):
+            kind = "token"
+            message = ("telegram: the Bot API refuses the token (revoked?); set a valid "
+                       "telegram.token; trying again")
+        elif isinstance(error, NetworkError):  # time-outs, 5xx, connection errors
+            kind = "network"
+            message = f"telegram: polling failed ({type(error).__name__}); trying again"
+        else:
+            kind = "other"
+            message = f"telegram: polling failed ({type(error).__name__}); trying again"
+        if kind != self._poll_trouble:
+            (log.error if kind in ("conflict", "token") else log.warning)(message)
+        self._poll_trouble = kind
+        await self._backoff(failures)
+
+    async def _backoff(self, failures: int) -> None:
+        await asyncio.sleep(backoff_delay(failures, *self._poll_backoff))
+
+    async def _confirm_handled(self, bot: Bot) -> None:
+        """On a clean stop: confirm what was handled since the last poll, so that a restart
+        does not fetch it again (it would be a no-op, but costs a look-up each)."""
+        if self._offset is None:
+            return
+        with contextlib.suppress(TelegramError):
+            await bot.get_updates(offset=self._offset, limit=1, timeout=0)
 
     # --- webhook ------------------------------------------------------------------------------
     async def _start_webhook(self) -> None:
@@ -402,7 +560,8 @@ class TelegramTransport:
                                       allowed_updates=ALLOWED_UPDATES, max_connections=1)
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        """One update from Telegram: answered 200 only once it has been handled."""
+        """One update from Telegram: answered 200 only once it has been handled and its
+        record committed; otherwise 500, and Telegram posts it again."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self._secret.encode()):
             log.warning("telegram: webhook request without the right secret refused")
@@ -415,18 +574,22 @@ class TelegramTransport:
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400)
         async with self._webhook_lock:
-            await app.process_update(update)
+            try:
+                await self._handle_update(update)
+            except Exception:
+                log.exception("telegram: webhook update not handled; Telegram will retry")
+                return web.Response(status=500)
         return web.Response()
 
     # --- receiving ----------------------------------------------------------------------------
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _handle_update(self, update: Update) -> None:
+        """Hand one update to the core. Returns once it is handled and recorded (or has
+        nothing for the core: another bot's command, a kind the bot does not read); raises
+        when it was not, and then it must not be confirmed."""
         incoming = await self._incoming(update)
         if incoming is None or self._on_incoming is None:
             return
-        try:
-            await self._on_incoming(incoming)
-        except Exception:
-            log.exception("telegram: an update could not be handled")
+        await self._on_incoming(incoming)
 
     async def _incoming(self, update: Update) -> Incoming | None:
         key = str(update.update_id)
@@ -515,7 +678,7 @@ class TelegramTransport:
     # --- sending ------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
         if self._app is None:  # stopped (or not yet started): keep it, costs no attempt
-            raise NotYet("telegram is not running", 30.0)
+            raise NotYet("telegram is not running", NOT_RUNNING_WAIT)
         try:
             chat_id = int(message.chat_id)
         except ValueError:
@@ -525,10 +688,11 @@ class TelegramTransport:
         if not text.strip():
             text = "…"
         markup = keyboard(message.choices, message.outbox_id)
+        priority = priority_of(message)
         try:
             if message.edit_of is not None:
-                return await self._edit(chat_id, message.edit_of, text, markup)
-            return await self._send_new(chat_id, text, markup, message.reply_to)
+                return await self._edit(chat_id, message.edit_of, text, markup, priority)
+            return await self._send_new(chat_id, text, markup, message.reply_to, priority)
         except RetryAfter as error:
             raise RetryLater("429 flood control", retry_after_seconds(error)) from None
         except Forbidden as error:
@@ -540,7 +704,9 @@ class TelegramTransport:
         except BadRequest as error:
             kind = "chat_not_found" if "chat not found" in str(error).lower() else "refused"
             raise PermanentFailure(str(error), kind) from None
-        except NetworkError as error:  # 5xx, time-outs, connection errors
+        except TimedOut:  # the request may have reached Telegram all the same
+            raise RetryLater("network: TimedOut", maybe_sent=True) from None
+        except NetworkError as error:  # 5xx, connection errors
             raise RetryLater(f"network: {type(error).__name__}") from None
         except InvalidToken:
             raise RetryLater("token refused") from None
@@ -548,7 +714,7 @@ class TelegramTransport:
             raise RetryLater(type(error).__name__) from None
 
     async def _send_new(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
-                        reply_to: str | None) -> str:
+                        reply_to: str | None, priority: int = NORMAL) -> str:
         chat_id = self._migrated.get(chat_id, chat_id)
         reply = None
         if reply_to:
@@ -556,21 +722,21 @@ class TelegramTransport:
                 reply = ReplyParameters(message_id=parse_message_id(reply_to, chat_id)[1],
                                         allow_sending_without_reply=True)
         try:
-            async with self._paced(chat_id):
+            async with self._paced(chat_id, priority=priority):
                 sent: Message = await self._bot().send_message(
                     chat_id, text, reply_markup=markup, reply_parameters=reply,
                     link_preview_options=LinkPreviewOptions(is_disabled=True))
         except ChatMigrated as moved:  # a group became a supergroup, with a new id
             self._migrated[chat_id] = moved.new_chat_id
-            return await self._send_new(moved.new_chat_id, text, markup, None)
+            return await self._send_new(moved.new_chat_id, text, markup, None, priority)
         return message_id_of(sent.chat_id, sent.message_id)
 
     async def _edit(self, chat_id: int, edit_of: str, text: str,
-                    markup: InlineKeyboardMarkup | None) -> str:
+                    markup: InlineKeyboardMarkup | None, priority: int = NORMAL) -> str:
         try:
             chat_id, message_id = parse_message_id(edit_of, chat_id)
         except ValueError:
-            return await self._send_new(chat_id, text, markup, None)
+            return await self._send_new(chat_id, text, markup, None, priority)
         try:
             async with self._paced(chat_id, edit=True):
                 # without reply_markup Telegram drops the keyboard: no button is pressed twice
@@ -583,15 +749,15 @@ class TelegramTransport:
                 return message_id_of(chat_id, message_id)
             if ("message to edit not found" in words or "can't be edited" in words
                     or "message_id_invalid" in words):
-                return await self._send_new(chat_id, text, markup, None)
+                return await self._send_new(chat_id, text, markup, None, priority)
             raise
         return message_id_of(chat_id, message_id)
 
-    def _paced(self, chat_id: int, *, edit: bool = False
+    def _paced(self, chat_id: int, *, edit: bool = False, priority: int = NORMAL
                ) -> contextlib.AbstractAsyncContextManager[None]:
         if self.pacer is None:
             return contextlib.nullcontext()
-        return self.pacer.paced(chat_id, edit=edit)
+        return self.pacer.paced(chat_id, edit=edit, priority=priority)
 
 
 # --------------------------------------------------------------------------------------------
