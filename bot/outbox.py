@@ -142,7 +142,8 @@ class DeliveryLoop:
         edit_of, recipient = await self._addressing(row)
         message = Outgoing(chat_id=row.address, text=row.text,
                            choices=tuple(Choice(label=c[0], command=c[1]) for c in row.choices),
-                           edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient)
+                           edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient,
+                           outbox_id=row.id)
         try:
             message_id = await transport.send(message)
         except NotYet as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -161,6 +162,12 @@ class Dispatcher:
                 person = sender.person
                 if person is not None:
                     lang, person_id = person.language, person.id
+                if incoming.choice_index is not None and not incoming.is_group:
+                    resolved = await self._resolve_choice(uow, incoming)
+                    if resolved is None and not incoming.text.strip():
+                        await uow.commit()  # a reaction that picks nothing: no answer
+                        return
+                    incoming = resolved or incoming
                 parsed = parse_command(incoming.text)
                 if incoming.is_group and person is not None:
                     await inbox.note_writer(uow, self._ctx, incoming.transport,
@@ -253,7 +260,28 @@ class Dispatcher:
         await inbox.queue_reply(uow, self._ctx, transport=incoming.transport,
                                 chat_id=incoming.chat_id, text=text, choices=choices,
                                 person_id=person_id,
-                                reply_to=incoming.message_id if incoming.is_group else None)
+                                # on Matrix every answer is a reply (m.in_reply_to)
+                                reply_to=incoming.message_id
+                                if incoming.is_group or incoming.transport == "matrix"
+                                else None)
+
+    async def _resolve_choice(self, uow: UnitOfWork, incoming: Incoming) -> Incoming | None:
+        """A pick by index (a reaction, a typed number) becomes the command it stands for,
+        through the choices stored with the message it picks from (``None``: it picks
+        nothing there). A message whose choice was used refuses another pick.
+
+        (Minimal resolution for the Matrix transport; the core's choice store replaces it.)"""
+        if incoming.choice_index is None:
+            return None
+        row = await inbox.choice_message(
+            uow, incoming.transport, incoming.chat_id, message_id=incoming.choice_message_id,
+            outbox_id=incoming.choice_outbox_id)
+        if row is None or not 0 <= incoming.choice_index < len(row.choices):
+            return None
+        if await inbox.already_picked(uow, row):
+            raise ChoiceMade()  # the message's choice is gone: it was used
+        return replace(incoming, text=row.choices[incoming.choice_index][1], is_choice=True,
+                       choice_message_id=row.transport_message_id, choice_outbox_id=row.id)
 
     async def _open_picker(self, uow: UnitOfWork, incoming: Incoming) -> orm.OutboxRow | None:
         """The message with alternatives whose button was pressed; a pick among alternatives

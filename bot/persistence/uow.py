@@ -831,6 +831,17 @@ class OutboxRepository:
                 .order_by(orm.OutboxRow.id).limit(1))
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def latest_with_choices(self, transport: str, address: str, scan: int = 20
+                                  ) -> orm.OutboxRow | None:
+        """The newest message sent to that chat that offered choices (a typed number with
+        no message named picks among these)."""
+        stmt = (select(orm.OutboxRow)
+                .where(orm.OutboxRow.transport == transport, orm.OutboxRow.address == address,
+                       orm.OutboxRow.status == "sent", orm.OutboxRow.edit_of.is_(None))
+                .order_by(orm.OutboxRow.id.desc()).limit(scan))
+        return next((row for row in (await self.session.execute(stmt)).scalars()
+                     if row.choices), None)
+
     async def edited(self, row_id: int) -> bool:
         """Whether an edit of this message has been queued (or sent)."""
         stmt = select(orm.OutboxRow.id).where(orm.OutboxRow.edit_of == row_id).limit(1)

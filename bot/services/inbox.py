@@ -77,6 +77,22 @@ async def picked_message(uow: UnitOfWork, transport: str, chat_id: str, message_
     return row
 
 
+async def choice_message(uow: UnitOfWork, transport: str, chat_id: str, *,
+                         message_id: str | None, outbox_id: int | None
+                         ) -> orm.OutboxRow | None:
+    """The bot's message a pick by index refers to: the outbox row named, the message the
+    transport knows by ``message_id``, or else the chat's newest message with choices (a
+    number typed without naming a message). Only a message to that very chat."""
+    if outbox_id is not None:
+        row = await uow.session.get(orm.OutboxRow, outbox_id)
+        if row is None or (row.transport, row.address) != (transport, chat_id):
+            return None
+        return row
+    if message_id is not None:
+        return await uow.outbox.sent_as(transport, chat_id, message_id)
+    return await uow.outbox.latest_with_choices(transport, chat_id)
+
+
 async def already_picked(uow: UnitOfWork, row: orm.OutboxRow) -> bool:
     return await uow.outbox.edited(row.id)
 

@@ -122,6 +122,7 @@ class Synapse:
             "macaroon_secret_key": secrets.token_hex(16),
             "form_secret": secrets.token_hex(16),
             "registration_shared_secret": self.shared_secret,
+            "bcrypt_rounds": 4,  # fast password hashing: test accounts only
             "enable_registration": False,
             "report_stats": False,
             "enable_metrics": False,
