@@ -81,6 +81,8 @@ KEYCAPS = (*(f"{n}\ufe0f\u20e3" for n in range(1, 10)), "\U0001f51f")
 TIMELINE_LIMIT = 100
 #: at most this many pages are fetched to fill one room's gap after a long outage
 GAP_PAGES = 20
+#: a sync position with nothing handled before it is saved at least this often (seconds)
+TOKEN_SAVE_INTERVAL = 30.0
 
 
 class MatrixHost(Protocol):
@@ -199,6 +201,10 @@ class MatrixTransport:
         self._opening: dict[str, asyncio.Lock] = {}
         #: consecutive failed syncs (the back-off's exponent)
         self.sync_failures = 0
+        #: whether the batch being handled gave the core anything; when the position was
+        #: last saved (monotonic)
+        self._handled = False
+        self._saved_at = 0.0
 
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self, on_incoming: IncomingHandler) -> None:
@@ -381,7 +387,7 @@ class MatrixTransport:
 
     async def _after_sync(self, client: nio.AsyncClient, answer: nio.SyncResponse, *,
                           history: bool, since: str | None) -> None:
-        await self._keys(client)
+        self._handled = bool(answer.rooms.invite or answer.rooms.leave)
         await self._invites(client, answer)
         for room_id in answer.rooms.leave:
             await self._forget_room(room_id)
@@ -391,9 +397,18 @@ class MatrixTransport:
                 events = await self._fill_gap(client, room_id, info.timeline.prev_batch,
                                               self._token) + events
             await self._room_events(client, room_id, events, history=history)
-        # the position moves only after the batch is handled (a crash re-reads it)
-        await self._host.save_state([("sync", "token", answer.next_batch)])
+        # the position moves only after the batch is handled (a crash re-reads it, and its
+        # handled events are skipped by their event id). A batch with nothing for the core
+        # (the echo of the bot's own messages, receipts, typing) need not be saved at once:
+        # reading it again changes nothing; the position is still saved every half minute
+        now = time.monotonic()
+        if (self._handled or history or since is not None or self._token is None
+                or now - self._saved_at > TOKEN_SAVE_INTERVAL):
+            await self._host.save_state([("sync", "token", answer.next_batch)])
+            self._saved_at = now
         self._token = answer.next_batch
+        # keys between syncs (as nio's sync_forever does), after the batch: not in the way
+        await self._keys(client)
         await self.leave_unredeemed()
         self._ready.set()
         self._synced.set()
@@ -533,6 +548,7 @@ class MatrixTransport:
                 continue
             incoming = await self._incoming(client, room_id, event)
             if incoming is not None and self._on_incoming is not None:
+                self._handled = True
                 try:
                     await self._on_incoming(incoming)
                 except Exception:

@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ class Received:
     body: str
     content: dict[str, Any]
     encrypted: bool
+    #: when it arrived (time.perf_counter)
+    at: float = field(default_factory=time.perf_counter)
 
 
 def unique(prefix: str) -> str:
