@@ -119,7 +119,7 @@ def reaction_index(key: str) -> int | None:
 
 def choice_number(text: str) -> int | None:
     """A typed choice: '2', ' 2 ', '2.' → 1 (0-based); anything else None."""
-    match = re.fullmatch(r"\s*(\d{1,2})[.)]?\s*", text)
+    match = re.fullmatch(r"\s*([0-9]{1,2})[.)]?\s*", text)
     if match is None:
         return None
     number = int(match.group(1))
