@@ -95,6 +95,13 @@ async def test_core_scenario(synapse: Synapse, tmp_path: Path, people: dict[str,
         seen = len(bram.from_bot(bot.user_id, bram_room))
         await bram.react(bram_room, notice.event_id, "\u2705" if encrypted else "\u2705\ufe0f")
         await bram.expect(bot.user_id, "al een keuze", room_id=bram_room, after=seen)
+        # a note waits for its poster's go; she picks "send" by its number (typed bare in
+        # one run, as a reply to the preview in the other)
+        await lotte.say(lotte_room, f"/signaal {case} geluid Buren klagen over muziek")
+        preview = await lotte.expect(bot.user_id, "gaat naar", room_id=lotte_room)
+        assert "1. 1\ufe0f\u20e3" in preview.body
+        await lotte.say(lotte_room, "1", reply_to=preview.event_id if encrypted else None)
+        await bram.expect(bot.user_id, "Buren klagen over muziek", room_id=bram_room)
         assert bram.undecrypted == 0
     finally:
         await bot.stop()
