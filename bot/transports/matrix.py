@@ -456,7 +456,8 @@ class MatrixTransport:
             inviter = invite.sender
             direct = bool(invite.content.get("is_direct"))
             if direct:
-                await self._join(client, room_id)
+                if not await self._join(client, room_id):
+                    continue
                 changes: list[tuple[str, str, str | None]] = [
                     ("room", room_id, f"direct {inviter}"), ("dm", inviter, room_id)]
                 self._rooms[room_id] = f"direct {inviter}"
@@ -467,7 +468,8 @@ class MatrixTransport:
                     changes.append(("leave", room_id, f"{due.isoformat()} {inviter}"))
                 await self._host.save_state(changes)
             elif await self._host.may_invite_bot(inviter):
-                await self._join(client, room_id)
+                if not await self._join(client, room_id):
+                    continue
                 self._rooms[room_id] = "group"
                 await self._host.save_state([("room", room_id, "group")])
             else:
@@ -475,10 +477,21 @@ class MatrixTransport:
                 with contextlib.suppress(Exception):
                     await client.room_leave(room_id)
 
-    async def _join(self, client: nio.AsyncClient, room_id: str) -> None:
-        answer = await client.join(room_id)
+    async def _join(self, client: nio.AsyncClient, room_id: str) -> bool:
+        """Join an invited room; a room that cannot be joined (gone, forbidden) is let go
+        rather than holding up the sync."""
+        try:
+            answer = await client.join(room_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("matrix: joining a room failed (%s)", type(error).__name__)
+            return False
         if not isinstance(answer, nio.JoinResponse):
-            raise RetryLater(f"join: {getattr(answer, 'status_code', 'error')}")
+            log.warning("matrix: joining a room failed (%s)",
+                        getattr(answer, "status_code", None) or "error")
+            return False
+        return True
 
     async def _forget_room(self, room_id: str) -> None:
         kind = self._rooms.pop(room_id, None)
@@ -579,7 +592,8 @@ class MatrixTransport:
             index = reaction_index(event.key)
             if index is None:
                 return None
-            return replace(base, message_id=None, is_choice=True,
+            # the answer to a reaction replies to the message reacted to
+            return replace(base, message_id=event.reacts_to, is_choice=True,
                            choice_message_id=event.reacts_to, choice_index=index)
         if not isinstance(event, nio.RoomMessageText):
             return None

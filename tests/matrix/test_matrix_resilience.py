@@ -24,6 +24,7 @@ from bot.persistence import orm
 from bot.persistence.database import create_engine, session_factory
 from bot.persistence.uow import UnitOfWork
 from bot.services.transport_state import write_state
+from bot.transports.base import NotYet, Outgoing
 from tests.conftest import PG_URL
 from tests.matrix.test_matrix_scenario import direct_with_bot, enrol
 from tests.support.matrix_harness import CASE, MatrixBot, Person, Received, until
@@ -241,3 +242,63 @@ def _bot_environment(bot: MatrixBot) -> dict[str, str]:
         "KORTELIJN_MATRIX__DEVICE_ID": matrix.device_id or "",
         "KORTELIJN_MATRIX__STORE_PATH": str(matrix.store_path),
     }
+
+
+async def test_rate_limited_rooms_wait_their_turn_and_lose_nothing(tmp_path: Path) -> None:
+    """Synapse's message limit for the bot (one a second after a burst of three): each 429
+    holds back only the room it came from, for the time Synapse asked, without counting an
+    attempt; every message arrives once, in order per room."""
+    limits = {"rc_message": {"per_second": 1, "burst_count": 3},
+              "rc_login": {"address": {"per_second": 100, "burst_count": 100},
+                           "account": {"per_second": 100, "burst_count": 100},
+                           "failed_attempts": {"per_second": 100, "burst_count": 100}},
+              "rc_registration": {"per_second": 100, "burst_count": 100},
+              "rc_joins": {"local": {"per_second": 100, "burst_count": 100}},
+              "rc_invites": {"per_user": {"per_second": 100, "burst_count": 100}}}
+    server = Synapse(tmp_path / "synapse", rate_limits=limits)
+    server.start()
+    coco, bram = Person(server, tmp_path, "coco"), Person(server, tmp_path, "bram")
+    bot = MatrixBot(server, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'k.db'}",
+                    coordinator=coco.user_id, encryption=False)
+    try:
+        for person in (coco, bram):
+            await person.start()
+        await bot.start()
+        for person in (coco, bram):
+            await direct_with_bot(person, bot, encrypted=False)
+        limited: list[str] = []
+        transport = bot.transport
+        real_send = transport.send
+
+        async def recorded(message: Outgoing) -> str:
+            try:
+                return await real_send(message)
+            except NotYet as error:
+                limited.append(error.reason)
+                raise
+
+        transport.send = recorded  # type: ignore[method-assign]
+        assert bot.app is not None
+        async with bot.app.new_uow() as uow:
+            for n in range(6):
+                for person in (coco, bram):
+                    await notify.to_chat(uow, "matrix", person.user_id, f"Bericht {n}",
+                                         bot.clock.now())
+            await uow.commit()
+        bot.app.delivery.poke()
+        for person in (coco, bram):
+            await until(lambda p=person: len(p.from_bot(bot.user_id)) >= 6, within=90,
+                        what="six messages")
+        assert any("429" in reason for reason in limited), limited
+        for person in (coco, bram):
+            assert [r.body for r in person.from_bot(bot.user_id)] == [
+                f"Bericht {n}" for n in range(6)]
+        async with bot.app.new_uow() as uow:
+            attempts = (await uow.session.execute(
+                select(orm.OutboxRow.attempts))).scalars().all()
+        assert set(attempts) == {0}, "a 429 counted as a failed attempt"
+    finally:
+        await bot.stop()
+        for person in (coco, bram):
+            await person.stop()
+        server.stop()
