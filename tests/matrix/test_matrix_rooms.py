@@ -138,3 +138,24 @@ async def test_the_bot_opens_a_direct_room_when_it_must_reach_someone_first(
     assert notice.encrypted
     assert bram.client.rooms[notice.room_id].encrypted
     assert bram.undecrypted == 0
+
+
+async def test_what_was_said_before_the_bot_first_started_is_never_handled(
+        synapse: Synapse, tmp_path: Path, crowd: dict[str, Person]) -> None:
+    coco = crowd["coco"]
+    bot = MatrixBot(synapse, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'first.db'}",
+                    coordinator=coco.user_id)
+    # the coordinator invites the bot and writes before the bot ever ran
+    room = await coco.open_direct(bot.user_id, encrypted=False)
+    await coco.say(room, "/nieuwezaak")
+    await bot.start()
+    try:
+        await until(lambda: bot.user_id in coco.client.rooms[room].users
+                    and bot.user_id not in coco.client.rooms[room].invited_users,
+                    what="the bot joined")
+        await coco.say(room, "/help")
+        await coco.expect(bot.user_id, "/nieuwezaak", room_id=room)
+        assert not [r for r in coco.from_bot(bot.user_id) if CASE.search(r.body)
+                    and "aangemaakt" in r.body]
+    finally:
+        await bot.stop()
