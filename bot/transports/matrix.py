@@ -526,11 +526,23 @@ class MatrixTransport:
                 await self._forget_room(room_id)
                 log.info("matrix: left a direct room where no code was redeemed")
 
+    def _private(self, client: nio.AsyncClient, room_id: str, user: str) -> bool:
+        """Whether nobody but the bot and ``user`` is in the room or invited to it."""
+        room = client.rooms.get(room_id)
+        if room is None:
+            return True  # not synced yet: as recorded
+        members = set(room.users) | set(room.invited_users)
+        return members <= {self.user_id, user}
+
     def _kind(self, client: nio.AsyncClient, room_id: str) -> str:
-        """'direct <user>' or 'group'; a room the bot has no record of is direct when it
-        holds the bot and one other person."""
+        """'direct <user>' or 'group'. A direct room that someone else has joined (or been
+        invited to) is no longer direct: it is treated as a group, and the person gets a new
+        direct room. A room the bot has no record of is direct when it holds the bot and one
+        other person."""
         kind = self._rooms.get(room_id)
         if kind is not None:
+            if kind.startswith("direct ") and not self._private(client, room_id, kind[7:]):
+                return "group"
             return kind
         room = client.rooms.get(room_id)
         others = [u for u in (room.users if room is not None else {}) if u != self.user_id]
@@ -623,13 +635,19 @@ class MatrixTransport:
         """The person's direct room; opened (encrypted when encryption is on) when the bot
         must reach them first."""
         room_id = self._direct.get(user)
-        if room_id is not None:
+        if room_id is not None and self._private(client, room_id, user):
             return room_id
         lock = self._opening.setdefault(user, asyncio.Lock())
         async with lock:
             room_id = self._direct.get(user)
-            if room_id is not None:
+            if room_id is not None and self._private(client, room_id, user):
                 return room_id
+            if room_id is not None:
+                # someone else is in the person's direct room now: never write there again
+                log.info("matrix: a direct room gained a member; opening a new one")
+                self._rooms[room_id] = "group"
+                await self._host.save_state([("room", room_id, "group")])
+                self._direct.pop(user, None)
             state = []
             if client.olm is not None:
                 state.append({"type": "m.room.encryption", "state_key": "",

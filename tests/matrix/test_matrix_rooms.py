@@ -159,3 +159,31 @@ async def test_what_was_said_before_the_bot_first_started_is_never_handled(
                     and "aangemaakt" in r.body]
     finally:
         await bot.stop()
+
+
+async def test_a_direct_room_someone_else_joins_is_never_written_to_again(
+        bot: MatrixBot, crowd: dict[str, Person]) -> None:
+    coco, bram, lotte, stranger = (crowd[n] for n in ("coco", "bram", "lotte", "stranger"))
+    coco_room = await direct_with_bot(coco, bot, encrypted=True)
+    await coco.say(coco_room, "/nieuwezaak")
+    created = await coco.expect(bot.user_id, CASE.pattern)
+    case = CASE.search(created.body)
+    assert case is not None
+    lotte_room = await enrol(coco, coco_room, lotte, bot, case[0], "verhuurder",
+                             encrypted=True)
+    bram_room = await enrol(coco, coco_room, bram, bot, case[0], "begeleider", encrypted=True)
+    # Bram brings someone into his direct room with the bot
+    await bram.client.room_invite(bram_room, stranger.user_id)
+    await until(lambda: bram_room in stranger.client.rooms
+                and stranger.user_id in stranger.client.rooms[bram_room].users,
+                what="the stranger joined Bram's room")
+    await until(lambda: stranger.user_id in bot.transport._client.rooms[bram_room].users,  # type: ignore[union-attr]
+                what="the bot saw the stranger join")
+    await lotte.say(lotte_room, f"/signaal {case[0]} huurachterstand")
+    notice = await bram.expect(bot.user_id, "Nieuw signaal", within=60)
+    assert notice.room_id != bram_room
+    # what the stranger says there is not taken as Bram's, and gets no answer
+    await stranger.say(bram_room, f"/status {case[0]}")
+    await bram.say(notice.room_id, "/zaken")
+    await bram.expect(bot.user_id, case[0], room_id=notice.room_id, after=1)
+    assert stranger.from_bot(bot.user_id) == []
