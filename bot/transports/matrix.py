@@ -582,12 +582,23 @@ class MatrixTransport:
 
     async def _member_event(self, client: nio.AsyncClient, room_id: str,
                             event: nio.RoomMemberEvent) -> None:
-        """The other person left a direct room: the bot leaves it too."""
+        """The other person left a direct room: the bot leaves it too. In a group, every
+        join and leave goes to the core (the policy needs the room's true audience)."""
         kind = self._kind(client, room_id)
-        if kind == f"direct {event.state_key}" and event.membership in ("leave", "ban"):
+        gone = event.membership in ("leave", "ban")
+        if kind == f"direct {event.state_key}" and gone:
             with contextlib.suppress(Exception):
                 await client.room_leave(room_id)
             await self._forget_room(room_id)
+            return
+        joined = event.membership == "join" and event.prev_membership != "join"
+        if kind != "group" or not (joined or gone) or self._on_incoming is None:
+            return
+        self._handled = True
+        await self._on_incoming(Incoming(
+            transport=self.name, chat_id=room_id, sender_id=event.sender, sender_name="",
+            text="", is_group=True, update_key=event.event_id,
+            event="member_joined" if joined else "member_left", member_id=event.state_key))
 
     async def _incoming(self, client: nio.AsyncClient, room_id: str, event: Any
                         ) -> Incoming | None:
@@ -735,4 +746,5 @@ class MatrixTransport:
         if not isinstance(answer, nio.JoinedMembersResponse):
             return Audience(member_ids=frozenset(), total=None)
         members = frozenset(m.user_id for m in answer.members if m.user_id != self.user_id)
-        return Audience(member_ids=members, total=len(members))
+        # every join and leave in a group reaches the core as an event (_member_event)
+        return Audience(member_ids=members, total=len(members), followed=True)
