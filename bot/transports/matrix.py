@@ -83,6 +83,10 @@ TIMELINE_LIMIT = 100
 GAP_PAGES = 20
 #: a sync position with nothing handled before it is saved at least this often (seconds)
 TOKEN_SAVE_INTERVAL = 30.0
+#: an encrypted event whose key has not come is tried again for this long (seconds), and at
+#: most this many are kept
+UNDECRYPTED_WAIT = 600.0
+UNDECRYPTED_KEPT = 1000
 
 
 class MatrixHost(Protocol):
@@ -205,6 +209,8 @@ class MatrixTransport:
         #: last saved (monotonic)
         self._handled = False
         self._saved_at = 0.0
+        #: encrypted events waiting for their key: (when they came, room id, event)
+        self._undecrypted: list[tuple[float, str, Any]] = []
 
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self, on_incoming: IncomingHandler) -> None:
@@ -407,6 +413,8 @@ class MatrixTransport:
             await self._host.save_state([("sync", "token", answer.next_batch)])
             self._saved_at = now
         self._token = answer.next_batch
+        if self._undecrypted:
+            await self._retry_undecrypted(client)
         # keys between syncs (as nio's sync_forever does), after the batch: not in the way
         await self._keys(client)
         await self.leave_unredeemed()
@@ -566,19 +574,45 @@ class MatrixTransport:
                 await self._member_event(client, room_id, event)
                 continue
             if isinstance(event, nio.MegolmEvent):
-                # not decryptable (yet): ask the sender's devices for the key; never logged
-                log.warning("matrix: an encrypted event could not be decrypted")
+                # not decryptable yet (its key often comes in a later sync): kept and tried
+                # again after each sync; the sender's devices are asked for the key
+                log.info("matrix: an encrypted event waits for its key")
+                self._undecrypted.append((time.monotonic(), room_id, event))
+                del self._undecrypted[:-UNDECRYPTED_KEPT]
                 with contextlib.suppress(Exception):
                     await client.request_room_key(event)
                 continue
-            incoming = await self._incoming(client, room_id, event)
-            if incoming is not None and self._on_incoming is not None:
-                self._handled = True
-                try:
-                    await self._on_incoming(incoming)
-                except Exception:
-                    log.exception("matrix: an event could not be handled")
-                    raise
+            await self._handle_event(client, room_id, event)
+
+    async def _retry_undecrypted(self, client: nio.AsyncClient) -> None:
+        """Encrypted events whose key has arrived since are handled now (in the order they
+        came); those still without a key after ``UNDECRYPTED_WAIT`` are given up, logged."""
+        waiting, self._undecrypted = self._undecrypted, []
+        now = time.monotonic()
+        for at, room_id, event in waiting:
+            try:
+                decrypted = client.decrypt_event(event)
+            except Exception:
+                decrypted = None
+            if decrypted is None or isinstance(decrypted, nio.MegolmEvent):
+                if now - at < UNDECRYPTED_WAIT:
+                    self._undecrypted.append((at, room_id, event))
+                else:
+                    log.warning("matrix: an encrypted event could not be decrypted")
+                continue
+            await self._handle_event(client, room_id, decrypted)
+
+    async def _handle_event(self, client: nio.AsyncClient, room_id: str, event: Any) -> None:
+        """One message or reaction to the core (its event id makes it handled once)."""
+        incoming = await self._incoming(client, room_id, event)
+        if incoming is None or self._on_incoming is None:
+            return
+        self._handled = True
+        try:
+            await self._on_incoming(incoming)
+        except Exception:
+            log.exception("matrix: an event could not be handled")
+            raise
 
     async def _member_event(self, client: nio.AsyncClient, room_id: str,
                             event: nio.RoomMemberEvent) -> None:
