@@ -4,7 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench-deadlines bench-telegram bench-ingest clean
+.PHONY: run test lint typecheck synapse bench-deadlines bench-telegram bench-ingest bench-matrix clean
+
+# Synapse for the Matrix tests and benchmark: its own virtual environment, outside the
+# package's (its pinned dependencies never meet ours), from wheels
+SYNAPSE_VENV    ?= .synapse-venv
+SYNAPSE_STAMP   := $(SYNAPSE_VENV)/.installed
+SYNAPSE_VERSION ?= 1.163.2
 
 # the virtual environment, made on first use and refreshed when pyproject.toml changes
 $(STAMP): pyproject.toml
@@ -13,13 +19,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(SYNAPSE_STAMP):
+	test -x $(SYNAPSE_VENV)/bin/python || $(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet --only-binary=:all: \
+		'matrix-synapse==$(SYNAPSE_VERSION)'
+	touch $(SYNAPSE_STAMP)
+
+## install Synapse (the Matrix tests start it on 127.0.0.1 themselves)
+synapse: $(SYNAPSE_STAMP)
+
 ## run the bot: SQLite (var/kortelijn.db) and the console unless a chat account is configured
 run: $(STAMP)
 	$(BIN)/kortelijn migrate
 	$(BIN)/kortelijn run
 
 ## the whole suite: lint, types, unit, integration and end-to-end tests
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(SYNAPSE_STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -39,5 +54,9 @@ bench-telegram: $(STAMP)
 bench-ingest: $(STAMP)
 	$(BIN)/python -m bench.ingest
 
+## signal latency on Synapse: KorteLijn against a forward-only relay bot
+bench-matrix: $(STAMP) $(SYNAPSE_STAMP)
+	$(BIN)/python -m bench.matrix_latency
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SYNAPSE_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

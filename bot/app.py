@@ -20,9 +20,11 @@ from bot.persistence.uow import UnitOfWork
 from bot.privacy import Policy
 from bot.services.context import ServiceContext
 from bot.services.policies import build_policies
+from bot.services.transport_state import TransportHost
 from bot.services.windows import reconcile
 from bot.transports.base import Audience, Transport
 from bot.transports.console import ConsoleTransport, console_address
+from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
 from handlers.menu import command_menus
@@ -77,6 +79,11 @@ class KorteLijn:
             self.transports["telegram"] = TelegramTransport(
                 settings.telegram, commands=command_menus(),
                 default_language=settings.bot.default_language)
+        if "matrix" in settings.chat_accounts and "matrix" not in self.transports:
+            self.transports["matrix"] = MatrixTransport(
+                settings.matrix, TransportHost(self.new_uow, "matrix", self.clock,
+                                               coordinators=coordinator_identities(settings)),
+                clock=self.clock, language=settings.bot.default_language)
         for transport in self.transports.values():
             link = getattr(transport, "invite_link", None)
             if callable(link):  # invitations also as a link (Telegram's deep links)

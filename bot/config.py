@@ -295,10 +295,43 @@ class TelegramSettings(BaseModel):
 
 
 class MatrixSettings(BaseModel):
+    #: the homeserver's client API URL (``https://matrix.example.org``)
     homeserver: str | None = None
+    #: the bot's account, ``@kortelijn:example.org``
     user_id: str | None = None
+    #: log in with the password once; the device id and access token are then kept (in the
+    #: database, encrypted), so every later start is the same device with the same keys
     password: SecretStr | None = None
+    #: or an access token of an existing login (its device is asked of the homeserver)
     access_token: SecretStr | None = None
+    #: the device to be; with a password, the first login creates it under this id
+    device_id: str | None = None
+    #: how the device is named in the account's session list
+    device_name: str = "KorteLijn"
+    #: the end-to-end crypto store (keys and sessions of this device): keep it, back it up
+    store_path: Path = Path("var/matrix")
+    #: end-to-end encryption: the bot reads and writes encrypted rooms, and opens its own
+    #: direct rooms encrypted
+    encryption: bool = True
+    #: a direct room where nobody has redeemed an invitation code this long after the bot
+    #: joined it is left
+    unredeemed_room_after: Duration = timedelta(days=7)
+    #: how long one sync request may wait for news (long poll)
+    sync_timeout: Duration = timedelta(seconds=30)
+    #: how long to wait for the homeserver on an ordinary request
+    request_timeout: Duration = timedelta(seconds=30)
+    #: sync failures back off from ``first_backoff``, doubling, up to ``max_backoff``, each
+    #: wait drawn between its half and its whole (jitter)
+    first_backoff: Duration = timedelta(seconds=1)
+    max_backoff: Duration = timedelta(minutes=2)
+
+    @field_validator("unredeemed_room_after", "sync_timeout", "request_timeout",
+                     "first_backoff", "max_backoff")
+    @classmethod
+    def _positive_span(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
 
 
 class SecuritySettings(BaseModel):

@@ -127,7 +127,11 @@ async def cmd_invite(req: Request, args: list[str]) -> None:
                  invite=issued.code, until=i18n.when(req.lang, issued.expires_at))
     for transport, link in req.ctx.invite_links.items():
         if transport != "console":
-            text += "\n" + req.t("invite.link", link=link(issued.code.replace("-", "")))
+            # a network whose link cannot carry the code says how to send it (Matrix)
+            key = f"invite.link.{transport}"
+            text += "\n" + (req.t(key, link=link(issued.code), invite=issued.code)
+                            if key in i18n.MESSAGES else
+                            req.t("invite.link", link=link(issued.code.replace("-", ""))))
     req.reply(text)
 
 

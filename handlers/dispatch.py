@@ -271,7 +271,10 @@ class Dispatcher:
         await inbox.queue_reply(uow, self._ctx, transport=incoming.transport,
                                 chat_id=incoming.chat_id, text=reply.text,
                                 choices=reply.choices, person_id=person_id,
-                                reply_to=incoming.message_id if incoming.is_group else None,
+                                # on Matrix every answer is a reply (m.in_reply_to)
+                                reply_to=incoming.message_id
+                                if incoming.is_group or incoming.transport == "matrix"
+                                else None,
                                 kind=reply.kind)
 
     async def _pick(self, uow: UnitOfWork, incoming: Incoming) -> choices.ChoicePicked | None:

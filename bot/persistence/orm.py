@@ -432,3 +432,21 @@ class PatternProposal(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     proposed_at: Mapped[datetime]
     kinds: Mapped[str] = mapped_column(String(200))
+
+
+class TransportState(Base):
+    """What a chat transport keeps across a restart, in our database rather than in its own
+    files: Matrix's sync token (written in the transaction of the batch it ends), its login,
+    which rooms are direct or shared, and the direct rooms it leaves when no code is redeemed
+    there in time. ``key`` and ``value`` may name a person (a Matrix id): both encrypted."""
+
+    __tablename__ = "transport_state"
+    __table_args__ = (UniqueConstraint("transport", "kind", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transport: Mapped[str] = mapped_column(String(16))
+    #: ``sync`` (the token), ``login``, ``room`` (direct or shared), ``dm`` (a person's
+    #: direct room), ``leave`` (when to leave an unredeemed direct room)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(EncryptedAddress("transport_state.key"))
+    value: Mapped[str] = mapped_column(EncryptedText("transport_state.value"))
+    updated_at: Mapped[datetime]
