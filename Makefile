@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench-deadlines bench-telegram bench-ingest clean
+.PHONY: run test lint typecheck messages bench-deadlines bench-telegram bench-ingest clean
 
 # the virtual environment, made on first use and refreshed when pyproject.toml changes
 $(STAMP): pyproject.toml
@@ -23,10 +23,18 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers schedules tests bench
+	$(BIN)/ruff check bot handlers schedules tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## the message catalogues (bot/i18n/README.md): find the keys the code names, merge them into
+## each language's .po (a new key arrives untranslated: write its text), compile the .mo files
+messages: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract
+	$(BIN)/pybabel update
+	$(BIN)/pybabel compile
 
 bench-deadlines: $(STAMP)
 	$(BIN)/python -m bench.deadlines

@@ -143,9 +143,14 @@ class Dispatcher:
         self._audience = audience
 
     async def handle(self, incoming: Incoming) -> None:
-        if incoming.event != "message":
-            await self._membership(incoming)
-            return
+        # what is composed while handling it is for now: a date this year leaves the year out
+        with i18n.as_of(self._ctx.clock.now()):
+            if incoming.event != "message":
+                await self._membership(incoming)
+                return
+            await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> None:
         lang = i18n.language_of(incoming.language_hint, self._default_language)
         person_id: int | None = None
         try:

@@ -1,16 +1,12 @@
-"""Every sentence the bot says, Dutch first, English second. Chosen per person.
-
-The core's sentences are here; each area keeps its own in a module beside this one
-(``messages_*.py``, each with a ``MESSAGES`` dict), merged by :func:`all_messages`.
+"""Every sentence the bot says, Dutch first, English second, as hand-written dicts: the source
+of the gettext catalogues until ``python -m tools.dicts_to_po`` converts them to
+``bot/i18n/locale/*/LC_MESSAGES/kortelijn.po`` and deletes this module and its ``messages_*.py``
+siblings. Nothing imports them at run time; the bot reads the compiled catalogues.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from pathlib import Path
-
-MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
     # --- access -------------------------------------------------------------------------
     "error.not_invited": {
         "nl": "Je hebt nog geen toegang. Vraag de coördinator van je team om een "
@@ -79,6 +75,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.unknown_language": {
         "nl": "Kies een taal: /taal nl of /taal en.",
         "en": "Choose a language: /language nl or /language en.",
+    },
+    "error.generic": {
+        "nl": "Dat kan nu niet. Stuur /help voor wat je kunt doen.",
+        "en": "That cannot be done now. Send /help for what you can do.",
     },
     "error.internal": {
         "nl": "Er ging iets mis; je bericht is niet verwerkt en er is niets vastgelegd. "
@@ -196,9 +196,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There are no cases yet. Create one with /newcase.",
     },
     "cases.header": {"nl": "Je zaken:", "en": "Your cases:"},
+    # a sentence with plural forms: (singular, plural), chosen by count (i18n.tn)
     "cases.line": {
-        "nl": "{code} — {roles}; {open} open termijn(en)",
-        "en": "{code} — {roles}; {open} open window(s)",
+        "nl": ("{code} — {roles}; {open} open termijn", "{code} — {roles}; {open} open termijnen"),
+        "en": ("{code} — {roles}; {open} open window", "{code} — {roles}; {open} open windows"),
     },
     "cases.header_coordinator": {"nl": "Alle zaken:", "en": "All cases:"},
     "cases.line_coordinator": {
@@ -299,17 +300,3 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "other": {"nl": "overig", "en": "other"},
 }
 
-
-def all_messages() -> dict[str, dict[str, str]]:
-    """This module's sentences and those of every ``messages_*`` module; a key used twice
-    is an error."""
-    merged = dict(MESSAGES)
-    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if not info.name.startswith("messages_"):
-            continue
-        module = importlib.import_module(f"bot.i18n.{info.name}")
-        for key, value in module.MESSAGES.items():
-            if key in merged:
-                raise ValueError(f"message key {key!r} is defined twice")
-            merged[key] = value
-    return merged
