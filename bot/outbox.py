@@ -139,10 +139,11 @@ class DeliveryLoop:
                                    count=False)
             metrics.delivery_failed(row.transport, "not_running", wait_s=60.0)
             return False
-        edit_of, recipient = await self._addressing(row)
+        edit_of, recipient, language = await self._addressing(row)
         message = Outgoing(chat_id=row.address, text=row.text,
                            choices=tuple(Choice(label=c[0], command=c[1]) for c in row.choices),
-                           edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient)
+                           edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient,
+                           language=language)
         try:
             message_id = await transport.send(message)
         except NotYet as error:
@@ -174,17 +175,17 @@ class DeliveryLoop:
         metrics.delivered(row.transport)
         return True
 
-    async def _addressing(self, row: orm.OutboxRow) -> tuple[str | None, str]:
-        """The transport id of the message this one edits (if any), and how to name the
-        recipient where the transport shows it: one look-up for both."""
+    async def _addressing(self, row: orm.OutboxRow) -> tuple[str | None, str, str | None]:
+        """The transport id of the message this one edits (if any), how to name the recipient
+        where the transport shows it, and the recipient's language: one look-up for all."""
         if row.edit_of is None and row.person_id is None:
-            return None, ""
+            return None, "", None
         async with self._new_uow() as uow:
             original = (await uow.session.get(orm.OutboxRow, row.edit_of)
                         if row.edit_of is not None else None)
             person = await uow.persons.get(row.person_id) if row.person_id is not None else None
             return (original.transport_message_id if original else None,
-                    person.display_name if person else "")
+                    person.display_name if person else "", person.language if person else None)
 
     def _backoff(self, attempts: int) -> timedelta:
         delay: timedelta = self._settings.first_backoff * (2 ** attempts)

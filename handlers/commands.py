@@ -134,12 +134,13 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
         raise errors.NotAllowed()
     elif not words:
         req.reply(req.t("signal.choose_case"),
-                  [(code, f"/signaal {code}") for code in my_codes])
+                  [(code, req.t("command.signal_case", code=code)) for code in my_codes])
         return
     elif parse_signal_kind(words[0]) is not None:
         # a kind without its case, by someone in several cases: which case?
         req.reply(req.t("signal.choose_case"),
-                  [(code, f"/signaal {code} {req.rest}") for code in my_codes])
+                  [(code, req.t("command.signal_case_rest", code=code, rest=req.rest))
+                   for code in my_codes])
         return
     else:
         raise errors.UnknownCase(code=words[0])
@@ -147,7 +148,8 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
     allowed = tuple(dict.fromkeys(k for role in roles for k in kinds_for(role)))
     if not words:
         req.reply(req.t("signal.choose_kind", code=case.code),
-                  [(i18n.kind_name(req.lang, k), f"/signaal {case.code} {k.value}")
+                  [(i18n.kind_name(req.lang, k),
+                    req.t("command.signal_kind", code=case.code, kind=k.value))
                    for k in allowed])
         return
     kind = parse_signal_kind(words[0])
@@ -183,9 +185,9 @@ def note_preview(req: Request, number: int, readers: list[tuple[Role, str]]) -> 
         req.reply(req.t("note.preview_nobody"))
         return
     req.reply(req.t("note.preview", readers=readers_text(req.lang, readers)), [
-        (req.t("button.note_send"), f"/toelichting {number} verstuur"),
-        (req.t("button.note_team"), f"/toelichting {number} zorgteam"),
-        (req.t("button.note_withhold"), f"/toelichting {number} niet"),
+        (req.t("button.note_send"), req.t("command.note_send", number=number)),
+        (req.t("button.note_team"), req.t("command.note_team", number=number)),
+        (req.t("button.note_withhold"), req.t("command.note_withhold", number=number)),
     ])
 
 

@@ -55,8 +55,8 @@ COMMANDS: dict[str, Handler] = {
     "vrijgeven": needtoknow.cmd_release, "release": needtoknow.cmd_release,
     "afgehandeld": needtoknow.cmd_resolve, "resolved": needtoknow.cmd_resolve,
     "melden": needtoknow.cmd_report, "report": needtoknow.cmd_report,
-    "melden_soort": needtoknow.cmd_report_kind,
-    "melden_verstuur": needtoknow.cmd_report_send,
+    "melden_soort": needtoknow.cmd_report_kind, "report_kind": needtoknow.cmd_report_kind,
+    "melden_verstuur": needtoknow.cmd_report_send, "report_send": needtoknow.cmd_report_send,
     "annuleer": needtoknow.cmd_cancel, "cancel": needtoknow.cmd_cancel,
     "samenvatting": needtoknow.cmd_summary, "summary": needtoknow.cmd_summary,
     "overleg": needtoknow.cmd_meeting, "meeting": needtoknow.cmd_meeting,
@@ -111,6 +111,8 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
             out[key] = i18n.t(lang, f"window.state.{value.value}")
         elif isinstance(value, datetime):
             out[key] = i18n.when(lang, value)
+        elif isinstance(value, errors.MessageKey):
+            out[key] = i18n.t(lang, value)
         elif isinstance(value, tuple | list):
             out[key] = ", ".join(
                 f"{v.value} ({i18n.role_name(lang, v)})" if isinstance(v, Role)

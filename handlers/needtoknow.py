@@ -103,7 +103,7 @@ async def cmd_report(req: Request, args: list[str]) -> None:
         case = wanted
     await reports.save_step(req.uow, req.ctx, me.id, "kind", {"case": case.code})
     req.reply(req.t("report.choose_kind"),
-              [(req.t(f"report.kind.{k.value}"), f"/melden_soort {k.value}")
+              [(req.t(f"report.kind.{k.value}"), req.t("command.report_kind", kind=k.value))
                for k in REPORT_KINDS])
 
 
@@ -157,9 +157,9 @@ async def _preview(req: Request, data: dict[str, str]) -> None:
     readers = await _readers(req, case.id, report_audience(req, kind, coach_only=False))
     req.reply(req.t("report.preview", kind=i18n.kind_name(req.lang, kind),
                     readers=readers_text(req.lang, readers)), [
-        (req.t("button.report_send"), "/melden_verstuur"),
-        (req.t("button.report_coach_only"), "/melden_verstuur begeleider"),
-        (req.t("button.cancel"), "/annuleer"),
+        (req.t("button.report_send"), req.t("command.report_send")),
+        (req.t("button.report_coach_only"), req.t("command.report_send_coach")),
+        (req.t("button.cancel"), req.t("command.cancel")),
     ])
 
 

@@ -139,8 +139,8 @@ def as_of(now: datetime) -> Iterator[None]:
 
 def when(lang: str, moment: datetime, tz: ZoneInfo | None = None, *,
          now: datetime | None = None) -> str:
-    """A moment in local time, as people write it: 'di 24 nov. 14:00', with the year when it
-    is not this year ('wo 2 dec. 2026 09:00'). "This year" is that of ``now``, or else of the
+    """A moment in local time, as people write it: 'di 24 nov 14:00', with the year when it
+    is not this year ('za 2 jan 2027 09:00'). "This year" is that of ``now``, or else of the
     moment set with :func:`as_of`; without either the year is always written."""
     tz = tz or LOCAL
     reference = now if now is not None else _NOW.get()

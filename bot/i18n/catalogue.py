@@ -262,6 +262,26 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
     "help.roles_list": {"nl": "Rollen: {roles}", "en": "Roles: {roles}"},
     "help.kinds_list": {"nl": "Soorten signaal: {kinds}", "en": "Kinds of signal: {kinds}"},
     "help.coordinator": {"nl": "coördinator", "en": "coordinator"},
+    # --- the command a button or numbered choice stands for, in the reader's language ------
+    # (the command word must be one the dispatcher knows for the same command: a test checks)
+    "command.ack": {"nl": "/ok {number}", "en": "/ack {number}"},
+    "command.view": {"nl": "/bekijk {number}", "en": "/view {number}"},
+    "command.done": {"nl": "/gedaan T{number}", "en": "/done T{number}"},
+    "command.signal_case": {"nl": "/signaal {code}", "en": "/signal {code}"},
+    "command.signal_kind": {"nl": "/signaal {code} {kind}", "en": "/signal {code} {kind}"},
+    "command.signal_case_rest": {"nl": "/signaal {code} {rest}", "en": "/signal {code} {rest}"},
+    "command.reason_send": {"nl": "/reden T{number} verstuur", "en": "/reason T{number} send"},
+    "command.reason_team": {"nl": "/reden T{number} zorgteam", "en": "/reason T{number} team"},
+    "command.note_send": {"nl": "/toelichting {number} verstuur", "en": "/note {number} send"},
+    "command.note_team": {"nl": "/toelichting {number} zorgteam", "en": "/note {number} team"},
+    "command.note_withhold": {"nl": "/toelichting {number} niet", "en": "/note {number} no"},
+    "command.report_kind": {"nl": "/melden_soort {kind}", "en": "/report_kind {kind}"},
+    "command.report_send": {"nl": "/melden_verstuur", "en": "/report_send"},
+    "command.report_send_coach": {"nl": "/melden_verstuur begeleider",
+                                  "en": "/report_send coach"},
+    "command.cancel": {"nl": "/annuleer", "en": "/cancel"},
+    "command.away_backup": {"nl": "/afwezig {until} {name}", "en": "/away {until} {name}"},
+    "command.forget_confirm": {"nl": "/vergeetmij bevestig", "en": "/forgetme confirm"},
     # --- console ------------------------------------------------------------------------
     "console.banner": {
         "nl": "KorteLijn in de terminal. Je typt als {name} (coördinator). /als <naam> wisselt "

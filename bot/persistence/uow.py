@@ -17,6 +17,7 @@ outbox row commits or rolls back with its change:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -836,14 +837,15 @@ class OutboxRepository:
         stmt = select(orm.OutboxRow.id).where(orm.OutboxRow.edit_of == row_id).limit(1)
         return (await self.session.execute(stmt)).first() is not None
 
-    async def offering(self, case_id: int, command: str, limit: int = 500
+    async def offering(self, case_id: int, commands: Collection[str], limit: int = 500
                        ) -> list[orm.OutboxRow]:
-        """The case's messages (newest first) that offered ``command`` as a choice."""
+        """The case's messages (newest first) that offered one of ``commands`` (the same
+        command in each reader's language) as a choice."""
         stmt = (select(orm.OutboxRow)
                 .where(orm.OutboxRow.case_id == case_id, orm.OutboxRow.edit_of.is_(None))
                 .order_by(orm.OutboxRow.id.desc()).limit(limit))
         return [row for row in (await self.session.execute(stmt)).scalars()
-                if any(c[1] == command for c in row.choices)]
+                if any(c[1] in commands for c in row.choices)]
 
 
 class ConversationRepository:

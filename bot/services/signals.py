@@ -51,11 +51,11 @@ async def case_of_member(uow: UnitOfWork, person_id: int, given: str
 
 
 def ack_choices(lang: str, signal_id: int) -> list[tuple[str, str]]:
-    return [(i18n.t(lang, "button.ack"), f"/ok {signal_id}")]
+    return [(i18n.t(lang, "button.ack"), i18n.t(lang, "command.ack", number=signal_id))]
 
 
 def view_choices(lang: str, signal_id: int) -> list[tuple[str, str]]:
-    return [(i18n.t(lang, "button.view"), f"/bekijk {signal_id}")]
+    return [(i18n.t(lang, "button.view"), i18n.t(lang, "command.view", number=signal_id))]
 
 
 async def viewer(uow: UnitOfWork, case_id: int, person_id: int) -> Viewer:
@@ -356,7 +356,8 @@ async def acknowledge(cmd: AcknowledgeSignal, uow: UnitOfWork, ctx: ServiceConte
                                 code=signal.case_code, who=who(lang)),
             now, case_id=signal.case_id)
     # every message that offered the button loses it, and says who acknowledged
-    for row in await uow.outbox.offering(signal.case_id, f"/ok {signal.id}"):
+    offered = {i18n.t(lang, "command.ack", number=signal.id) for lang in i18n.LANGUAGES}
+    for row in await uow.outbox.offering(signal.case_id, offered):
         if row.person_id is None:
             continue
         await notify.to_person(uow, row.person_id,

@@ -279,8 +279,9 @@ def action_text(lang: str, window: Window) -> str:
 
 def action_choices(lang: str, window: Window) -> list[tuple[str, str]]:
     if window.norm is Norm.N1_SIGNAL_FOLLOW_UP and window.signal_id is not None:
-        return [(i18n.t(lang, "button.ack"), f"/ok {window.signal_id}")]
-    return [(i18n.t(lang, "button.done"), f"/gedaan T{window.id}")]
+        return [(i18n.t(lang, "button.ack"),
+                 i18n.t(lang, "command.ack", number=window.signal_id))]
+    return [(i18n.t(lang, "button.done"), i18n.t(lang, "command.done", number=window.id))]
 
 
 # --- carrying out a step -----------------------------------------------------------------
@@ -595,7 +596,7 @@ async def complete_window(cmd: CompleteWindow, uow: UnitOfWork, ctx: ServiceCont
 def _reason(text: str) -> str:
     reason = text.strip()[:500]
     if not reason:
-        raise ReasonNeeded(usage="/pauzeer T<nr> <reden>")
+        raise ReasonNeeded(usage=errors.MessageKey("usage.pause"))
     return reason
 
 

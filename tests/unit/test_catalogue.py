@@ -13,9 +13,11 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 
 from bot import i18n
+from bot.domain import errors
 from bot.domain.events import Event
 from bot.domain.model import Norm, Role, SignalKind, WindowStatus
 from bot.i18n.loading import load, po_path
+from handlers.dispatch import COMMANDS, format_args, parse_command
 from tools.catalogues import LANGUAGES, extract_template, read_catalogue
 
 DUTCH, ENGLISH = "nl", "en"
@@ -210,3 +212,23 @@ def test_a_missing_or_stale_compiled_catalogue_is_compiled_from_its_po(tmp_path:
 def test_no_catalogue_at_all_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load("nl", tmp_path)
+
+
+def test_each_button_command_is_the_same_command_in_every_language() -> None:
+    keys = [key for key in i18n.MESSAGES if key.startswith("command.")]
+    assert len(keys) > 10
+    for key in keys:
+        handlers = set()
+        for lang in LANGUAGES:
+            text = i18n.MESSAGES[key][lang]
+            parsed = parse_command(text.format(**dict.fromkeys(_fields(text), "1")))
+            assert parsed is not None, (key, lang)
+            assert parsed[0] in COMMANDS, (key, lang, parsed[0])
+            handlers.add(COMMANDS[parsed[0]])
+        assert len(handlers) == 1, key
+
+
+def test_an_error_argument_that_is_a_sentence_is_rendered_in_the_readers_language() -> None:
+    usage = errors.MessageKey("usage.pause")
+    assert format_args(ENGLISH, {"usage": usage})["usage"] == i18n.t(ENGLISH, "usage.pause")
+    assert format_args(DUTCH, {"usage": usage})["usage"] == i18n.t(DUTCH, "usage.pause")
