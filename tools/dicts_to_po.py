@@ -10,7 +10,8 @@ with plural forms ``{"nl": (singular, plural), ...}``.
 
 Writes ``bot/i18n/locale/<lang>/LC_MESSAGES/kortelijn.po`` for each language: the messages the
 code asks for (``pybabel extract``, configured in pyproject.toml), each with its text from the
-dicts; a key the dicts lack keeps the text the ``.po`` already had. Then the same
+dicts; a key the dicts lack keeps the text the ``.po`` already had (and so do plural forms
+where a dict has only one text). Then the same
 ``pybabel update`` and ``pybabel compile`` as ``make messages``, so that the files are exactly
 as the workflow leaves them. Re-runnable: after merging branches that still add sentences to
 the dicts, run it again and commit the result.
@@ -28,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 
 from tools.catalogues import (
     DOMAIN,
@@ -74,6 +75,15 @@ def load_dicts(modules: list[Path]) -> dict[str, dict[str, Text]]:
     return merged
 
 
+def _text_of(message: Message | None) -> Text | None:
+    if message is None or not message.string:
+        return None
+    forms = message.string
+    if isinstance(forms, str):
+        return forms
+    return (forms[0], forms[-1]) if all(forms) else None
+
+
 def build(lang: str, template: Catalog, dicts: dict[str, dict[str, Text]],
           previous: Catalog | None) -> tuple[Catalog, list[str]]:
     """The catalogue of ``lang``; also the keys the code names but nothing translates."""
@@ -85,12 +95,15 @@ def build(lang: str, template: Catalog, dicts: dict[str, dict[str, Text]],
     extra = sorted(set(dicts) - known)
     for msgid in [*keys, *extra]:
         key = msgid if isinstance(msgid, str) else msgid[0]
-        text: Text | None = dicts.get(key, {}).get(lang)
-        if text is None and previous is not None:
-            before = previous.get(key)
-            if before is not None and before.string:
-                text = before.string if isinstance(before.string, str) \
-                    else (before.string[0], before.string[-1])
+        given: Text | None = dicts.get(key, {}).get(lang)
+        kept = _text_of(previous.get(key)) if previous is not None else None
+        if isinstance(msgid, tuple) and isinstance(given, str) and isinstance(kept, tuple):
+            # the code asks for plural forms, the dict (an older copy) has one text, the .po
+            # has the forms already: keep them
+            print(f"warning: {key!r} ({lang}): the dict has one text, the .po keeps its "
+                  "plural forms", file=sys.stderr)
+            given = None
+        text = given if given is not None else kept
         if text is None:
             untranslated.append(key)
             text = ("", "") if isinstance(msgid, tuple) else ""
