@@ -23,7 +23,7 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers schedules tests bench tools
+	$(BIN)/ruff check bot handlers schedules tests bench tools setup.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

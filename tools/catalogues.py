@@ -27,7 +27,7 @@ def pybabel(*args: str) -> None:
     it), quietly."""
     (ROOT / "build").mkdir(exist_ok=True)
     with contextlib.chdir(ROOT):
-        CommandLineInterface().run(["pybabel", "--quiet", *args])
+        CommandLineInterface().run(["pybabel", "--quiet", *args])  # type: ignore[no-untyped-call]
 
 
 def extract_template() -> Catalog:
