@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck synapse bench-deadlines bench-telegram bench-ingest bench-matrix clean
+.PHONY: run test lint typecheck synapse bench-deadlines bench-telegram bench-ingest bench-matrix messages clean
 
 # Synapse for the Matrix tests and benchmark: its own virtual environment, outside the
 # package's (its pinned dependencies never meet ours), from wheels
@@ -38,10 +38,18 @@ test: $(STAMP) $(SYNAPSE_STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers schedules tests bench
+	$(BIN)/ruff check bot handlers schedules tests bench tools setup.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## the message catalogues (bot/i18n/README.md): find the keys the code names, merge them into
+## each language's .po (a new key arrives untranslated: write its text), compile the .mo files
+messages: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract
+	$(BIN)/pybabel update
+	$(BIN)/pybabel compile
 
 bench-deadlines: $(STAMP)
 	$(BIN)/python -m bench.deadlines

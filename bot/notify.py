@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import IntEnum
 
+from bot import i18n
 from bot.domain.choices import MessageKind, Option
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
@@ -46,11 +47,12 @@ async def to_person(uow: UnitOfWork, person_id: int, render: Render, now: dateti
         log.warning("no chat identity for person %s; message not queued", person_id)
         return None
     lang = person.language
+    with i18n.as_of(now):
+        text, offered = render(lang), choices(lang) if choices else None
     return await uow.outbox.add(
         transport=identity.transport, address=identity.address, person_id=person_id,
-        case_id=case_id, text=render(lang), now=now,
-        choices=choices(lang) if choices else None, edit_of=edit_of, not_before=not_before,
-        kind=kind, priority=priority)
+        case_id=case_id, text=text, now=now, choices=offered, edit_of=edit_of,
+        not_before=not_before, kind=kind, priority=priority)
 
 
 async def to_chat(uow: UnitOfWork, transport: str, address: str, text: str,

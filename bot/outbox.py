@@ -339,12 +339,13 @@ class DeliveryLoop:
         marked = await self._mark_in_flight(row)
         if marked is None:
             return False  # done meanwhile (a stale look-up)
-        edit_of, recipient = marked
+        edit_of, recipient, language = marked
         message = Outgoing(chat_id=row.address, text=row.text,
                            choices=tuple(Choice(label=c.label, command=c.command)
                                          for c in row.choices),
                            edit_of=edit_of, reply_to=row.reply_to, recipient_label=recipient,
-                           outbox_id=row.id, urgent=row.priority <= notify.Priority.URGENT,
+                           language=language, outbox_id=row.id,
+                           urgent=row.priority <= notify.Priority.URGENT,
                            bulk=row.priority >= notify.Priority.BULK,
                            extra={"kind": row.kind} if row.kind != MessageKind.MESSAGE else {})
         try:
@@ -379,10 +380,12 @@ class DeliveryLoop:
         metrics.delivered(row.transport)
         return True
 
-    async def _mark_in_flight(self, row: orm.OutboxRow) -> tuple[str | None, str] | None:
+    async def _mark_in_flight(self, row: orm.OutboxRow
+                              ) -> tuple[str | None, str, str | None] | None:
         """Mark the row in flight, committed before the request goes out; with it, the
-        transport id of the message this one edits (if any) and how to name the recipient
-        where the transport shows it. ``None`` when the row is no longer pending."""
+        transport id of the message this one edits (if any), how to name the recipient
+        where the transport shows it, and the recipient's language. ``None`` when the row is
+        no longer pending."""
         async with self._write_lock, self._new_uow() as uow:
             result = await uow.session.execute(
                 update(orm.OutboxRow)
@@ -395,7 +398,8 @@ class DeliveryLoop:
                         if row.edit_of is not None else None)
             person = await uow.persons.get(row.person_id) if row.person_id is not None else None
             addressing = (original.transport_message_id if original else None,
-                          person.display_name if person else "")
+                          person.display_name if person else "",
+                          person.language if person else None)
             await uow.commit()
             return addressing
 

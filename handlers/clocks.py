@@ -97,8 +97,8 @@ def _reason_preview(req: Request, number: int, readers: list[tuple[Role, str]]) 
     """Before a reason goes beyond the care team, its poster sees who would read it."""
     if readers:
         req.reply(req.t("reason.preview", readers=readers_text(req.lang, readers)), [
-            (req.t("button.reason_send"), f"/reden T{number} verstuur"),
-            (req.t("button.reason_team"), f"/reden T{number} zorgteam"),
+            (req.t("button.reason_send"), req.t("command.reason_send", number=number)),
+            (req.t("button.reason_team"), req.t("command.reason_team", number=number)),
         ])
 
 
@@ -164,7 +164,8 @@ async def cmd_away(req: Request, args: list[str]) -> None:
         RegisterAbsence(req.me.id, args[0], " ".join(args[1:])), req.uow, req.ctx)
     if isinstance(result, people.BackupToChoose):
         req.reply(req.t("away.choose_backup", until=i18n.when(req.lang, result.until)),
-                  [(name, f"/afwezig {args[0]} {name}") for name in result.names])
+                  [(name, req.t("command.away_backup", until=args[0], name=name))
+                   for name in result.names])
         return
     req.reply(req.t("away.set", until=i18n.when(req.lang, result.until),
                     backup=result.backup_name))

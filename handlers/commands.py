@@ -149,12 +149,13 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
         raise errors.NotAllowed()
     elif not words:
         req.reply(req.t("signal.choose_case"),
-                  [(code, f"/signaal {code}") for code in my_codes])
+                  [(code, req.t("command.signal_case", code=code)) for code in my_codes])
         return
     elif parse_signal_kind(words[0]) is not None:
         # a kind without its case, by someone in several cases: which case?
         req.reply(req.t("signal.choose_case"),
-                  [(code, f"/signaal {code} {req.rest}") for code in my_codes])
+                  [(code, req.t("command.signal_case_rest", code=code, rest=req.rest))
+                   for code in my_codes])
         return
     else:
         raise errors.UnknownCase(code=words[0])
@@ -162,7 +163,8 @@ async def cmd_signal(req: Request, args: list[str]) -> None:
     allowed = tuple(dict.fromkeys(k for role in roles for k in kinds_for(role)))
     if not words:
         req.reply(req.t("signal.choose_kind", code=case.code),
-                  [(i18n.kind_name(req.lang, k), f"/signaal {case.code} {k.value}")
+                  [(i18n.kind_name(req.lang, k),
+                    req.t("command.signal_kind", code=case.code, kind=k.value))
                    for k in allowed])
         return
     kind = parse_signal_kind(words[0])
@@ -198,9 +200,12 @@ def note_preview(req: Request, number: int, readers: list[tuple[Role, str]]) -> 
         req.reply(req.t("note.preview_nobody"))
         return
     req.reply(req.t("note.preview", readers=readers_text(req.lang, readers)), [
-        option(Action.NOTE, number, req.t(key), label_key=key, value=value)
-        for key, value in (("button.note_send", "verstuur"), ("button.note_team", "zorgteam"),
-                           ("button.note_withhold", "niet"))])
+        option(Action.NOTE, number, req.t(key), label_key=key, value=value,
+               command=req.t(command, number=number))
+        for key, value, command in (
+            ("button.note_send", "verstuur", "command.note_send"),
+            ("button.note_team", "zorgteam", "command.note_team"),
+            ("button.note_withhold", "niet", "command.note_withhold"))])
 
 
 def readers_text(lang: str, readers: list[tuple[Role, str]]) -> str:

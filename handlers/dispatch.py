@@ -109,6 +109,8 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
             out[key] = i18n.t(lang, f"window.state.{value.value}")
         elif isinstance(value, datetime):
             out[key] = i18n.when(lang, value)
+        elif isinstance(value, errors.MessageKey):
+            out[key] = i18n.t(lang, value)
         elif isinstance(value, tuple | list):
             out[key] = ", ".join(
                 f"{v.value} ({i18n.role_name(lang, v)})" if isinstance(v, Role)
@@ -151,9 +153,14 @@ class Dispatcher:
         self._audience = audience
 
     async def handle(self, incoming: Incoming) -> None:
-        if incoming.event != "message":
-            await self._membership(incoming)
-            return
+        # what is composed while handling it is for now: a date this year leaves the year out
+        with i18n.as_of(self._ctx.clock.now()):
+            if incoming.event != "message":
+                await self._membership(incoming)
+                return
+            await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> None:
         lang = i18n.language_of(incoming.language_hint, self._default_language)
         person_id: int | None = None
         try:

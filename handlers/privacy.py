@@ -43,7 +43,8 @@ async def cmd_my_data(req: Request, args: list[str]) -> None:
 async def cmd_forget_me(req: Request, args: list[str]) -> None:
     """Have the bot forget me (AVG art. 17): /vergeetmij, then confirm."""
     if not args or args[0].lower() not in ("bevestig", "confirm"):
-        req.reply(req.t("erase.explain"), [(req.t("erase.button"), "/vergeetmij bevestig")])
+        req.reply(req.t("erase.explain"),
+                  [(req.t("erase.button"), req.t("command.forget_confirm"))])
         return
     await erasure.forget_person(req.uow, req.ctx, req.me.id)
     req.person = None  # the answer goes to the chat; there is nobody to address it to

@@ -67,9 +67,13 @@ class Option:
 
 
 def option(action: Action, subject_id: int, label: str, *, label_key: str | None = None,
-           value: str | None = None) -> Option:
-    """A choice for one of the actions with a command of its own."""
-    command = COMMAND_TEMPLATES[action].format(subject=subject_id, value=value or "").strip()
+           value: str | None = None, command: str | None = None) -> Option:
+    """A choice for one of the actions with a command of its own: ``command`` as the reader
+    would type it (the catalogue's ``command.*`` sentence in their language), else the
+    action's Dutch template."""
+    if command is None:
+        command = COMMAND_TEMPLATES[action].format(subject=subject_id, value=value or "")
+    command = command.strip()
     return Option(label=label, command=command, label_key=label_key, action=action,
                   subject_id=subject_id, value=value)
 

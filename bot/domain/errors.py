@@ -6,6 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 
+class MessageKey(str):
+    """An error argument that is itself a sentence of the catalogue (a usage line): the entry
+    point renders it in the reader's language."""
+
+    __slots__ = ()
+
+
 class DomainError(Exception):
     """A rule said no. ``key`` names the sentence in the message catalogue."""
 

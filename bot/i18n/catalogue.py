@@ -1,16 +1,12 @@
-"""Every sentence the bot says, Dutch first, English second. Chosen per person.
-
-The core's sentences are here; each area keeps its own in a module beside this one
-(``messages_*.py``, each with a ``MESSAGES`` dict), merged by :func:`all_messages`.
+"""Every sentence the bot says, Dutch first, English second, as hand-written dicts: the source
+of the gettext catalogues until ``python -m tools.dicts_to_po`` converts them to
+``bot/i18n/locale/*/LC_MESSAGES/kortelijn.po`` and deletes this module and its ``messages_*.py``
+siblings. Nothing imports them at run time; the bot reads the compiled catalogues.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from pathlib import Path
-
-MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
     # --- access -------------------------------------------------------------------------
     "error.not_invited": {
         "nl": "Je hebt nog geen toegang. Vraag de coördinator van je team om een "
@@ -99,6 +95,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.unknown_language": {
         "nl": "Kies een taal: /taal nl of /taal en.",
         "en": "Choose a language: /language nl or /language en.",
+    },
+    "error.generic": {
+        "nl": "Dat kan nu niet. Stuur /help voor wat je kunt doen.",
+        "en": "That cannot be done now. Send /help for what you can do.",
     },
     "error.internal": {
         "nl": "Er ging iets mis; je bericht is niet verwerkt en er is niets vastgelegd. "
@@ -216,9 +216,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There are no cases yet. Create one with /newcase.",
     },
     "cases.header": {"nl": "Je zaken:", "en": "Your cases:"},
+    # a sentence with plural forms: (singular, plural), chosen by count (i18n.tn)
     "cases.line": {
-        "nl": "{code} — {roles}; {open} open termijn(en)",
-        "en": "{code} — {roles}; {open} open window(s)",
+        "nl": ("{code} — {roles}; {open} open termijn", "{code} — {roles}; {open} open termijnen"),
+        "en": ("{code} — {roles}; {open} open window", "{code} — {roles}; {open} open windows"),
     },
     "cases.header_coordinator": {"nl": "Alle zaken:", "en": "All cases:"},
     "cases.line_coordinator": {
@@ -281,6 +282,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "help.roles_list": {"nl": "Rollen: {roles}", "en": "Roles: {roles}"},
     "help.kinds_list": {"nl": "Soorten signaal: {kinds}", "en": "Kinds of signal: {kinds}"},
     "help.coordinator": {"nl": "coördinator", "en": "coordinator"},
+    # --- the command a button or numbered choice stands for, in the reader's language ------
+    # (the command word must be one the dispatcher knows for the same command: a test checks)
+    "command.ack": {"nl": "/ok {number}", "en": "/ack {number}"},
+    "command.view": {"nl": "/bekijk {number}", "en": "/view {number}"},
+    "command.done": {"nl": "/gedaan T{number}", "en": "/done T{number}"},
+    "command.signal_case": {"nl": "/signaal {code}", "en": "/signal {code}"},
+    "command.signal_kind": {"nl": "/signaal {code} {kind}", "en": "/signal {code} {kind}"},
+    "command.signal_case_rest": {"nl": "/signaal {code} {rest}", "en": "/signal {code} {rest}"},
+    "command.reason_send": {"nl": "/reden T{number} verstuur", "en": "/reason T{number} send"},
+    "command.reason_team": {"nl": "/reden T{number} zorgteam", "en": "/reason T{number} team"},
+    "command.note_send": {"nl": "/toelichting {number} verstuur", "en": "/note {number} send"},
+    "command.note_team": {"nl": "/toelichting {number} zorgteam", "en": "/note {number} team"},
+    "command.note_withhold": {"nl": "/toelichting {number} niet", "en": "/note {number} no"},
+    "command.report_kind": {"nl": "/melden_soort {kind}", "en": "/report_kind {kind}"},
+    "command.report_send": {"nl": "/melden_verstuur", "en": "/report_send"},
+    "command.report_send_coach": {"nl": "/melden_verstuur begeleider",
+                                  "en": "/report_send coach"},
+    "command.cancel": {"nl": "/annuleer", "en": "/cancel"},
+    "command.away_backup": {"nl": "/afwezig {until} {name}", "en": "/away {until} {name}"},
+    "command.forget_confirm": {"nl": "/vergeetmij bevestig", "en": "/forgetme confirm"},
     # --- console ------------------------------------------------------------------------
     "console.banner": {
         "nl": "KorteLijn in de terminal. Je typt als {name} (coördinator). /als <naam> wisselt "
@@ -319,17 +340,3 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "other": {"nl": "overig", "en": "other"},
 }
 
-
-def all_messages() -> dict[str, dict[str, str]]:
-    """This module's sentences and those of every ``messages_*`` module; a key used twice
-    is an error."""
-    merged = dict(MESSAGES)
-    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if not info.name.startswith("messages_"):
-            continue
-        module = importlib.import_module(f"bot.i18n.{info.name}")
-        for key, value in module.MESSAGES.items():
-            if key in merged:
-                raise ValueError(f"message key {key!r} is defined twice")
-            merged[key] = value
-    return merged

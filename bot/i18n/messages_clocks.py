@@ -3,7 +3,7 @@ absences, quiet hours and the list of open windows."""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
     "norm.N1": {"nl": "opvolging van een signaal", "en": "follow-up of a signal"},
     "norm.N2": {
         "nl": "informatie van de verhuurder over een klacht",

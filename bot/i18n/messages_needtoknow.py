@@ -3,7 +3,7 @@ tenant's own reports, summaries, digests and the household pattern."""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
     "signal.new_facts": {
         "nl": "Nieuw signaal #{number} in zaak {code}: {kind}, van {poster} op {when}.",
         "en": "New signal #{number} in case {code}: {kind}, from {poster} on {when}.",
@@ -266,9 +266,11 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 MESSAGES.update(
     {
-        "dossier.header": {
-            "nl": "Dossier van zaak {code} (voor {roles}), {count} gebeurtenissen:",
-            "en": "File of case {code} (for {roles}), {count} events:",
+        "dossier.header": {  # plural forms: (singular, plural), chosen by count (i18n.tn)
+            "nl": ("Dossier van zaak {code} (voor {roles}), {count} gebeurtenis:",
+                   "Dossier van zaak {code} (voor {roles}), {count} gebeurtenissen:"),
+            "en": ("File of case {code} (for {roles}), {count} event:",
+                   "File of case {code} (for {roles}), {count} events:"),
         },
         "dossier.line": {"nl": "{when} — {what}", "en": "{when} — {what}"},
         "dossier.reason": {"nl": " (reden: {reason})", "en": " (reason: {reason})"},

@@ -3,7 +3,7 @@ stored about a person (AVG art. 15)."""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
     # --- closing a case -------------------------------------------------------------------
     "usage.closecase": {"nl": "/sluitzaak <zaak>", "en": "/closecase <case>"},
     "error.case_closed": {
@@ -26,11 +26,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # --- the access log -------------------------------------------------------------------
     "usage.accesslog": {"nl": "/toegangslog <zaak>", "en": "/accesslog <case>"},
+    # a sentence with plural forms: (singular, plural), chosen by count (i18n.tn)
     "accesslog.header": {
-        "nl": "Toegangslog van zaak {code}: wie las of ontving wat, wanneer, in welke rol en "
-              "waarvoor ({count} regels).",
-        "en": "Access log of case {code}: who read or received what, when, in which role and "
-              "why ({count} lines).",
+        "nl": ("Toegangslog van zaak {code}: wie las of ontving wat, wanneer, in welke rol en "
+               "waarvoor ({count} regel).",
+               "Toegangslog van zaak {code}: wie las of ontving wat, wanneer, in welke rol en "
+               "waarvoor ({count} regels)."),
+        "en": ("Access log of case {code}: who read or received what, when, in which role and "
+               "why ({count} line).",
+               "Access log of case {code}: who read or received what, when, in which role and "
+               "why ({count} lines)."),
     },
     "accesslog.empty": {
         "nl": "Het toegangslog van zaak {code} is leeg.",

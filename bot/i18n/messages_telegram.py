@@ -3,7 +3,7 @@ group to a case, Telegram's command menu and buttons. Dutch first, English secon
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
     # --- delivery failures, told to the coordinator (facts only, never the message) -------
     "delivery.failed": {
         "nl": "Een bericht aan {name} via {transport} kon niet worden afgeleverd ({reason}).",

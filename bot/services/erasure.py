@@ -1,7 +1,8 @@
 """Erasure on request (AVG art. 17): a person can have the bot forget them. Their name, chat
 identities, roles, absences, settings and unfinished conversations go; what they contributed to
 a case's file (signals, acknowledgements) stays with the case under its own retention, now
-attributed to "(erased)"; the access log keeps its rows (its legal basis is accountability)."""
+attributed to a name that is no name in any language (:data:`ERASED`); the access log keeps its
+rows (its legal basis is accountability)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
 
-ERASED = "(verwijderd)"
+#: the name an erased person is shown by, to readers of every language
+ERASED = "—"
 
 
 async def forget_person(uow: UnitOfWork, ctx: ServiceContext, person_id: int) -> list[int]:

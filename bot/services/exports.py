@@ -31,14 +31,14 @@ def chunks(text: str, limit: int = CHUNK) -> list[str]:
     current = ""
     for whole in text.split("\n"):
         line = whole
-        while len(line) > limit:  # a single line too long: cut it
+        while len(line) >= limit:  # a single line too long: cut it
             if current:
                 out.append(current)
                 current = ""
-            out.append(line[:limit])
-            line = line[limit:]
+            out.append(line[:limit - 1])
+            line = line[limit - 1:]
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        if len(candidate) >= limit:
             out.append(current)
             current = line
         else:
@@ -83,7 +83,7 @@ async def access_log_export(person: orm.Person, given_code: str, uow: UnitOfWork
     lang, now = person.language, ctx.clock.now()
     rows = await access.of_case(uow, case.id)
     names: dict[int, str] = {}
-    lines = [i18n.t(lang, "accesslog.header", code=case.code, count=len(rows))
+    lines = [i18n.tn(lang, "accesslog.header", len(rows), code=case.code, count=len(rows))
              if rows else i18n.t(lang, "accesslog.empty", code=case.code)]
     for row in rows:
         if row.person_id is None:

@@ -30,8 +30,8 @@ async def list_cases(person: orm.Person, uow: UnitOfWork, ctx: ServiceContext) -
         lines.append(i18n.t(lang, "cases.header"))
         for case, roles in by_case.values():
             open_windows = await visible_open_windows(uow, ctx, case.id, person.id, roles)
-            lines.append(i18n.t(lang, "cases.line", code=case.code,
-                                roles=i18n.role_list(lang, roles), open=open_windows))
+            lines.append(i18n.tn(lang, "cases.line", open_windows, code=case.code,
+                                 roles=i18n.role_list(lang, roles), open=open_windows))
             access.record(uow, person_id=person.id, role=roles, case_id=case.id,
                           what="cases", purpose="/zaken", at=ctx.clock.now())
     if person.is_coordinator:

@@ -53,12 +53,13 @@ async def case_of_member(uow: UnitOfWork, person_id: int, given: str
 
 def ack_choices(lang: str, signal_id: int) -> list[Option]:
     return [option(Action.ACKNOWLEDGE, signal_id, i18n.t(lang, "button.ack"),
-                   label_key="button.ack")]
+                   label_key="button.ack", command=i18n.t(lang, "command.ack", number=signal_id))]
 
 
 def view_choices(lang: str, signal_id: int) -> list[Option]:
     return [option(Action.VIEW, signal_id, i18n.t(lang, "button.view"),
-                   label_key="button.view")]
+                   label_key="button.view",
+                   command=i18n.t(lang, "command.view", number=signal_id))]
 
 
 async def viewer(uow: UnitOfWork, case_id: int, person_id: int) -> Viewer:

@@ -360,8 +360,8 @@ async def dossier(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
         lines.append(i18n.t(lang, "dossier.line", when=i18n.when(lang, row.at), what=what))
     access.record(uow, person_id=person.id, role=roles, case_id=case.id, what="dossier",
                   purpose="dossier command", at=now)
-    header = i18n.t(lang, "dossier.header", code=case.code, roles=i18n.role_list(lang, roles),
-                    count=len(lines))
+    header = i18n.tn(lang, "dossier.header", len(lines), code=case.code,
+                     roles=i18n.role_list(lang, roles), count=len(lines))
     return "\n".join([header, *lines])
 
 

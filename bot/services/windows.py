@@ -281,9 +281,11 @@ def action_text(lang: str, window: Window) -> str:
 def action_choices(lang: str, window: Window) -> list[Option]:
     if window.norm is Norm.N1_SIGNAL_FOLLOW_UP and window.signal_id is not None:
         return [option(Action.ACKNOWLEDGE, window.signal_id, i18n.t(lang, "button.ack"),
-                       label_key="button.ack")]
+                       label_key="button.ack",
+                       command=i18n.t(lang, "command.ack", number=window.signal_id))]
     return [option(Action.COMPLETE, window.id, i18n.t(lang, "button.done"),
-                   label_key="button.done")]
+                   label_key="button.done",
+                   command=i18n.t(lang, "command.done", number=window.id))]
 
 
 # --- carrying out a step -----------------------------------------------------------------
@@ -601,7 +603,7 @@ async def complete_window(cmd: CompleteWindow, uow: UnitOfWork, ctx: ServiceCont
 def _reason(text: str) -> str:
     reason = text.strip()[:500]
     if not reason:
-        raise ReasonNeeded(usage="/pauzeer T<nr> <reden>")
+        raise ReasonNeeded(usage=errors.MessageKey("usage.pause"))
     return reason
 
 

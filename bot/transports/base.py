@@ -73,6 +73,9 @@ class Outgoing:
     reply_to: str | None = None
     #: how to name the recipient where the transport shows it (the console); never logged
     recipient_label: str = ""
+    #: the recipient's language, where known: what a transport adds itself (the console's
+    #: edit marker) is in that language, like the text
+    language: str | None = None
     #: the outbox row this message is: a ready-made idempotency key (Matrix's transaction id)
     #: and the handle by which a choice on it comes back (``Incoming.choice_outbox_id``)
     outbox_id: int | None = None

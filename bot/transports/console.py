@@ -124,7 +124,7 @@ class ConsoleTransport:
         name = message.recipient_label or self._names.get(message.chat_id, message.chat_id)
         text = message.text
         if message.edit_of is not None:
-            text = t(self._language, "console.edited") + " " + text
+            text = t(message.language or self._language, "console.edited") + " " + text
         lines = text.splitlines() or [""]
         for number, choice in enumerate(message.choices, start=1):
             lines.append(f"  {number}) {choice.label}  ({choice.command})" if choice.command
