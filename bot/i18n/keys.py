@@ -71,4 +71,15 @@ DYNAMIC_KEYS = (
     N_("window.lapsed_waiting"), N_("window.met_notice"), N_("window.reminder"),
     N_("window.state.cancelled"), N_("window.state.lapsed"), N_("window.state.met"),
     N_("window.state.open"), N_("window.state.paused"),
+    # bot/services/tenant_report.py: the report's conversation (its states' prompts, picks
+    # and refusals) and the runner's own answer to a cancel
+    N_("report.choose_kind"), N_("report.ask_what"), N_("report.ask_when"),
+    N_("report.ask_where"), N_("report.preview"), N_("report.only_tenant"),
+    N_("report.cancelled"), N_("conversation.cancelled"), N_("button.report_send"),
+    N_("button.report_coach_only"), N_("button.cancel"),
+    # handlers/commands.py: the note's three choices, a table of (label, value, command)
+    N_("button.note_send"), N_("button.note_team"), N_("button.note_withhold"),
+    N_("command.note_send"), N_("command.note_team"), N_("command.note_withhold"),
+    # handlers/commands.py: an invitation's link, per transport (f"invite.link.{transport}")
+    N_("invite.link.matrix"),
 )
