@@ -8,7 +8,7 @@ Two kinds:
 * Gauges of the state, read from the database at every scrape (open and lapsed windows per
   norm, steps run late, outbox depth, the oldest undelivered message's age) by
   :class:`Metrics`: the database is the truth, so nothing in memory must be kept in step, and
-  every instance on one database shows the same numbers. The counts use indexes (0011).
+  every instance on one database shows the same numbers. The counts use indexes (migration 0006).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ named state and the answers so far as encrypted JSON. Conversations still runnin
 over (their case is read from their data); choices of existing messages too.
 
 Revision ID: 0007
-Revises: 0011
+Revises: 0006
 Create Date: 2026-12-01 09:30:00
 """
 
@@ -25,7 +25,7 @@ from alembic import op
 from bot import crypto
 
 revision: str = "0007"
-down_revision: str | None = "0011"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ set, and committed, before a message's request goes out and cleared when its out
 recorded: after a crash, a pending row that still has it may have been sent, and is resent
 and counted in ``resends``. The index finds a chat's pending messages (order per chat).
 
-Revision ID: 0005
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 09:30:00.000000
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -6,7 +6,7 @@ the bot knows, or joins it is not told of, mean a stranger may be in it
 (``Policy.chat_audience``, docs/PRIVACY.md). Chats linked before this revision have no
 count: they are treated as holding a stranger until the next count.
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 09:30:00
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

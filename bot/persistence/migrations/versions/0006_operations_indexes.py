@@ -3,8 +3,8 @@
 ``/metrics`` counts open and lapsed windows per norm and the deadline steps that ran late
 at every scrape; these indexes keep those counts cheap on a large deployment.
 
-Revision ID: 0011
-Revises: 0006
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 09:30:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0006"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
