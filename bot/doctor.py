@@ -183,13 +183,14 @@ class Doctor:
             except (ConfigError, ValueError) as error:
                 self._add("fix", "encryption key", str(error))
                 return
-        samples: list[str] = []
+        #: (value, its column as the authenticated data names it)
+        samples: list[tuple[str, str]] = []
         async with engine.connect() as conn:
             for table, column, _ in encrypted_columns():
                 rows = await conn.execute(text(
                     f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL "  # noqa: S608
                     f"ORDER BY id DESC LIMIT {SAMPLE}"))
-                samples.extend(value for (value,) in rows if value)
+                samples.extend((value, f"{table}.{column}") for (value,) in rows if value)
         if not samples:
             self._add("ok", "encryption key", "no encrypted data yet")
             return
@@ -201,9 +202,10 @@ class Doctor:
             return
         unopened: set[str] = set()
         old = 0
-        for value in samples:
+        for value, place in samples:
             try:
-                ring.decrypt(value)
+                # a value is bound to its column (written since revision 0008) or to nothing
+                ring.decrypt(value, place if ring.is_bound(value) else None)
             except crypto.DecryptionError:
                 unopened.add(value.split(":", 2)[1] if value.count(":") >= 2 else "?")
                 continue
@@ -309,6 +311,12 @@ class Doctor:
             if count:
                 self._add("ok", "matrix", f"the device's keys are in {path}")
                 return
+        if device_id is None and not files:
+            # no device named and no store yet: a first start, which makes both
+            self._add("note", "matrix", f"no device keys for {user_id} in {store} yet: the "
+                      "first start makes them (if the bot ran before, restore the store "
+                      "folder from the backup)")
+            return
         self._add("fix", "matrix", f"no device keys for {user_id} in {store}: restore the "
                   "store folder from the backup (a new device must be verified again in "
                   "every encrypted room), or let a first start make it")
