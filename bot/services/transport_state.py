@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from bot.domain.clock import Clock
-from bot.domain.model import CARE_TEAM
+from bot.domain.model import CARE_TEAM, Role
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
 
@@ -49,31 +49,27 @@ class TransportHost:
             await write_state(uow, self.transport, changes, self._clock.now())
             await uow.commit()
 
-    async def is_enrolled(self, address: str) -> bool:
-        """Whether this chat identity belongs to someone who holds a role or coordinates."""
+    async def _roles(self, address: str) -> set[Role] | None:
+        """The roles this chat identity holds in any case; ``None`` for a stranger. A
+        coordinator counts as holding every role of the care team."""
         if address in self._coordinators:
-            return True
+            return set(CARE_TEAM)
         async with self._new_uow() as uow:
             person = await uow.persons.by_identity(self.transport, address)
             if person is None:
-                return False
+                return None
             if person.is_coordinator:
-                return True
-            return bool(await uow.cases.cases_of(person.id))
+                return set(CARE_TEAM)
+            return {role for _, role in await uow.cases.cases_of(person.id)}
+
+    async def is_enrolled(self, address: str) -> bool:
+        """Whether this chat identity belongs to someone who holds a role or coordinates."""
+        return bool(await self._roles(address))
 
     async def may_invite_bot(self, address: str) -> bool:
         """Whether this person may bring the bot into a shared room: a coordinator, or a
         member of some case's care team."""
-        if address in self._coordinators:
-            return True
-        async with self._new_uow() as uow:
-            person = await uow.persons.by_identity(self.transport, address)
-            if person is None:
-                return False
-            if person.is_coordinator:
-                return True
-            return any(role in CARE_TEAM for _, role in await uow.cases.cases_of(person.id))
-
+        return bool((await self._roles(address) or set()) & CARE_TEAM)
 
 async def write_state(uow: UnitOfWork, transport: str, changes: Iterable[Change],
                       now: datetime) -> None:
