@@ -34,6 +34,16 @@ class Info(enum.StrEnum):
     TENANT_REPORT = "tenant_report"
     #: who the tenant is (names of case members)
     TENANT_IDENTITY = "tenant_identity"
+    #: the coach's assessment of a complaint after the hearing (action 2): conscious or not,
+    #: justified or not according to the tenant and to the coach
+    ASSESSMENT = "assessment"
+    #: the letters of the ladder (actions 3-6) and correspondence with third parties
+    LETTER = "letter"
+    #: a trajectory's agreements (last chance, breakthrough): the support agreement, its
+    #: link to the lease, its deadlines
+    AGREEMENT = "agreement"
+    #: a trajectory's periodic evaluations and their outcome, and closing reflections
+    EVALUATION = "evaluation"
 
 
 class Visibility(enum.IntEnum):
@@ -45,19 +55,20 @@ class Visibility(enum.IntEnum):
 S, R, H = Visibility.SHOWN, Visibility.REDACTED, Visibility.HIDDEN
 
 #: the table of docs/PRIVACY.md. Columns: facts, free text, care, finance, police, complaint,
-#: complainant, tenant report, tenant identity.
+#: complainant, tenant report, tenant identity, assessment, letter, agreement, evaluation.
 _COLUMNS = (Info.FACTS, Info.FREE_TEXT, Info.CARE, Info.FINANCE, Info.POLICE, Info.COMPLAINT,
-            Info.COMPLAINANT, Info.TENANT_REPORT, Info.TENANT_IDENTITY)
+            Info.COMPLAINANT, Info.TENANT_REPORT, Info.TENANT_IDENTITY, Info.ASSESSMENT,
+            Info.LETTER, Info.AGREEMENT, Info.EVALUATION)
 _TABLE: dict[Role, tuple[Visibility, ...]] = {
-    #                   facts text care fin  pol  compl cmpnt tenrep tenid
-    Role.COACH:        (S,    S,   S,   S,   S,   S,    R,    S,     S),
-    Role.TEAM_LEAD:    (S,    S,   S,   S,   S,   S,    R,    S,     S),
-    Role.LANDLORD:     (S,    S,   H,   S,   R,   S,    S,    S,     S),
-    Role.POLICE:       (S,    S,   H,   H,   S,   S,    H,    H,     S),
-    Role.MUNICIPALITY: (S,    S,   H,   S,   H,   H,    H,    H,     S),
-    Role.MEDIATOR:     (H,    H,   H,   H,   H,   H,    H,    H,     R),
-    Role.MONITOR:      (R,    H,   H,   H,   H,   H,    H,    H,     S),
-    Role.TENANT:       (R,    H,   H,   H,   H,   H,    H,    S,     S),
+    #                   facts text care fin  pol  compl cmpnt tenrep tenid asses lettr agree evalu
+    Role.COACH:        (S,    S,   S,   S,   S,   S,    R,    S,     S,    S,    S,    S,    S),
+    Role.TEAM_LEAD:    (S,    S,   S,   S,   S,   S,    R,    S,     S,    S,    S,    S,    S),
+    Role.LANDLORD:     (S,    S,   H,   S,   R,   S,    S,    S,     S,    S,    S,    S,    S),
+    Role.POLICE:       (S,    S,   H,   H,   S,   S,    H,    H,     S,    H,    R,    H,    H),
+    Role.MUNICIPALITY: (S,    S,   H,   S,   H,   H,    H,    H,     S,    H,    R,    R,    R),
+    Role.MEDIATOR:     (H,    H,   H,   H,   H,   H,    H,    H,     R,    H,    H,    H,    H),
+    Role.MONITOR:      (R,    H,   H,   H,   H,   H,    H,    H,     S,    H,    H,    S,    S),
+    Role.TENANT:       (R,    H,   H,   H,   H,   H,    H,    S,     S,    H,    R,    S,    S),
 }
 DEFAULT_POLICY: dict[Role, dict[Info, Visibility]] = {
     role: dict(zip(_COLUMNS, row, strict=True)) for role, row in _TABLE.items()}
