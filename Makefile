@@ -34,8 +34,11 @@ run: $(STAMP)
 	$(BIN)/kortelijn run
 
 ## the whole suite: lint, types, unit, integration and end-to-end tests
+# in parallel workers (pytest-xdist; each has its own PostgreSQL database, tests/conftest.py),
+# the Matrix tests together in one of them, beside their one Synapse
+TEST_WORKERS ?= 2
 test: $(STAMP) $(SYNAPSE_STAMP) lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers schedules tests bench tools setup.py

@@ -6,19 +6,50 @@ Persistence tests run against SQLite always, and against PostgreSQL when
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot import crypto
 from bot.domain.clock import ManualClock
 from bot.persistence.database import create_engine
 
-PG_URL = os.environ.get("KORTELIJN_TEST_DATABASE_URL", "")
+
+def _own_database(url: str, worker: str) -> str:
+    """The PostgreSQL database of this test process: the named one, or, when pytest-xdist
+    runs the suite in several workers (``make test``), one database per worker beside it
+    (``test_gw0``, ``test_gw1``, ...), made on first use, so that workers never share tables."""
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database or 'test'}_{worker}"
+
+    async def make() -> None:
+        conn = await asyncpg.connect(
+            host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+            password=parsed.password, database=parsed.database or "postgres")
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(make())
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _own_database(os.environ.get("KORTELIJN_TEST_DATABASE_URL", ""),
+                       os.environ.get("PYTEST_XDIST_WORKER", ""))
+if PG_URL:
+    # a bot process a test starts, and code reading the variable, use this worker's database
+    os.environ["KORTELIJN_TEST_DATABASE_URL"] = PG_URL
 
 #: a Monday morning, 09:00 in Amsterdam
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -11,6 +11,14 @@ import pytest
 from tests.support.synapse import Synapse
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a parallel run (``make test``: pytest-xdist, ``--dist loadgroup``) the tests that
+    share the session's Synapse run in one worker, so one homeserver serves them all."""
+    for item in items:
+        if "tests/matrix/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("synapse"))
+
+
 @pytest.fixture(scope="session")
 def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
     server = Synapse(tmp_path_factory.mktemp("synapse"))
