@@ -87,6 +87,9 @@ TOKEN_SAVE_INTERVAL = 30.0
 #: most this many are kept
 UNDECRYPTED_WAIT = 600.0
 UNDECRYPTED_KEPT = 1000
+#: how long a send waits for nio to know its room (and the person in a direct room) before it
+#: is held back and tried again (seconds)
+ROOM_WAIT = 10.0
 
 
 class MatrixHost(Protocol):
@@ -203,6 +206,8 @@ class MatrixTransport:
         #: room id → monotonic moment before which nothing is sent there (a 429's wait)
         self._room_wait: dict[str, float] = {}
         self._opening: dict[str, asyncio.Lock] = {}
+        #: direct rooms the bot opened in this run
+        self._opened: set[str] = set()
         #: consecutive failed syncs (the back-off's exponent)
         self.sync_failures = 0
         #: whether the batch being handled gave the core anything; when the position was
@@ -707,16 +712,26 @@ class MatrixTransport:
                                  (getattr(answer, "retry_after_ms", None) or 5000) / 1000)
                 raise RetryLater(f"create room: {code or 'error'}")
             room_id = str(answer.room_id)
+            self._opened.add(room_id)
             self._direct[user] = room_id
             self._rooms[room_id] = f"direct {user}"
             await self._host.save_state([("dm", user, room_id),
                                          ("room", room_id, f"direct {user}")])
             return room_id
 
-    async def _known(self, client: nio.AsyncClient, room_id: str, within: float) -> bool:
-        """Wait (for syncs) until nio knows the room, at most ``within`` seconds."""
+    @staticmethod
+    def _room_has(client: nio.AsyncClient, room_id: str, user: str | None) -> bool:
+        """Whether nio knows the room and, for a person's direct room, lists the person in
+        it (joined or invited)."""
+        room = client.rooms.get(room_id)
+        return room is not None and (user is None or user in room.users)
+
+    async def _known(self, client: nio.AsyncClient, room_id: str, within: float, *,
+                     user: str | None = None) -> bool:
+        """Wait (for syncs) until nio knows the room, and the person in it when ``user`` is
+        given, at most ``within`` seconds."""
         deadline = time.monotonic() + within
-        while room_id not in client.rooms:
+        while not self._room_has(client, room_id, user):
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
@@ -739,7 +754,25 @@ class MatrixTransport:
         wait = self._room_wait.get(room_id, 0.0) - time.monotonic()
         if wait > 0:
             raise NotYet("matrix: room rate-limited", wait)
-        if client.olm is not None and not await self._known(client, room_id, 10.0):
+        # nio encrypts for the members it knows of the room. A direct room the bot has just
+        # opened can reach it in two syncs: first with the bot alone, then with the person's
+        # invitation (a homeserver makes the room, then invites). A message sent in between
+        # is encrypted for nobody, and its key is never shared with the person (nio shares a
+        # room's session once; the next member event starts a new one): it stays unreadable
+        # for them. So a direct room is written to only once nio lists the person in it.
+        person = chat if chat.startswith("@") else None
+        if client.olm is not None and not await self._known(client, room_id, ROOM_WAIT,
+                                                            user=person):
+            room = client.rooms.get(room_id)
+            if (person is not None and room is not None and person not in room.users
+                    and room_id not in self._opened):
+                # the person is not in their direct room any more (a leave the bot missed;
+                # a room it opened in this run waits for the invitation to sync): the next
+                # attempt opens a new one, rather than waiting for them for ever
+                log.info("matrix: a direct room without its person; opening a new one")
+                with contextlib.suppress(Exception):
+                    await client.room_leave(room_id)
+                await self._forget_room(room_id)
             raise NotYet("matrix: room not synced yet", 2.0)
         content = render(message, self._language)
         # the outbox row is the transaction id: a resend after a crash is deduplicated
