@@ -445,7 +445,8 @@ class TransportState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     transport: Mapped[str] = mapped_column(String(16))
     #: ``sync`` (the token), ``login``, ``room`` (direct or shared), ``dm`` (a person's
-    #: direct room), ``leave`` (when to leave an unredeemed direct room)
+    #: direct room), ``leave`` (when to leave an unredeemed direct room), ``undecrypted``
+    #: (an encrypted event waiting for its room key, by event id: as the homeserver sent it)
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(EncryptedAddress("transport_state.key"))
     value: Mapped[str] = mapped_column(EncryptedText("transport_state.value"))

@@ -18,7 +18,10 @@ What breaks Matrix bots in production, and what this transport does about it:
   ``retry_after_ms`` (:class:`NotYet`: no attempt counted) while other rooms go on.
 - **Encryption keys lost at restart.** The device id and the access token are kept (a
   password login happens once); the crypto store is a file store under ``store_path``; the
-  bot never logs out on shutdown (that deletes the device and its keys).
+  bot never logs out on shutdown (that deletes the device and its keys). An encrypted event
+  whose room key has not come yet is kept in the database (as the homeserver sent it, still
+  encrypted) before the sync position moves past it, and handled once its key has come, also
+  after a restart; it is given up after ``UNDECRYPTED_WAIT``, counted from its arrival.
 - **Duplicate sends after a crash.** Every send uses its outbox row as the transaction id,
   so a resend after a crash between the send and its commit is deduplicated by the
   homeserver.
@@ -51,7 +54,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -83,9 +86,9 @@ TIMELINE_LIMIT = 100
 GAP_PAGES = 20
 #: a sync position with nothing handled before it is saved at least this often (seconds)
 TOKEN_SAVE_INTERVAL = 30.0
-#: an encrypted event whose key has not come is tried again for this long (seconds), and at
-#: most this many are kept
-UNDECRYPTED_WAIT = 600.0
+#: an encrypted event whose key has not come is kept (in the database: a restart keeps it)
+#: and tried again after each sync for this long, and at most this many are kept
+UNDECRYPTED_WAIT = timedelta(minutes=10)
 UNDECRYPTED_KEPT = 1000
 #: how long a send waits for nio to know its room (and the person in a direct room) before it
 #: is held back and tried again (seconds)
@@ -214,8 +217,9 @@ class MatrixTransport:
         #: last saved (monotonic)
         self._handled = False
         self._saved_at = 0.0
-        #: encrypted events waiting for their key: (when they came, room id, event)
-        self._undecrypted: list[tuple[float, str, Any]] = []
+        #: encrypted events waiting for their key, oldest first: (when they came, room id,
+        #: event); each is also kept in the database (``undecrypted``, by its event id)
+        self._undecrypted: list[tuple[datetime, str, Any]] = []
 
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self, on_incoming: IncomingHandler) -> None:
@@ -258,6 +262,15 @@ class MatrixTransport:
             at, _, user = value.partition(" ")
             self._leave[room_id] = (datetime.fromisoformat(at), user)
         self._txn_prefix = state.get("login", {}).get("txn_prefix", "")
+        self._undecrypted = []
+        for value in state.get("undecrypted", {}).values():
+            kept = json.loads(value)
+            event = nio.Event.parse_event(kept["event"])
+            if isinstance(event, nio.MegolmEvent):
+                event.room_id = kept["room"]
+                self._undecrypted.append(
+                    (datetime.fromisoformat(kept["at"]), kept["room"], event))
+        self._undecrypted.sort(key=lambda waiting: waiting[0])
 
     def _config(self) -> nio.AsyncClientConfig:
         return nio.AsyncClientConfig(
@@ -579,33 +592,59 @@ class MatrixTransport:
                 await self._member_event(client, room_id, event)
                 continue
             if isinstance(event, nio.MegolmEvent):
-                # not decryptable yet (its key often comes in a later sync): kept and tried
-                # again after each sync; the sender's devices are asked for the key
-                log.info("matrix: an encrypted event waits for its key")
-                self._undecrypted.append((time.monotonic(), room_id, event))
-                del self._undecrypted[:-UNDECRYPTED_KEPT]
-                with contextlib.suppress(Exception):
-                    await client.request_room_key(event)
+                await self._keep_undecrypted(client, room_id, event)
                 continue
             await self._handle_event(client, room_id, event)
 
+    async def _keep_undecrypted(self, client: nio.AsyncClient, room_id: str,
+                                event: nio.MegolmEvent) -> None:
+        """An encrypted event not decryptable yet (its key often comes in a later sync): kept
+        in the database before the sync position moves past it (as the homeserver sent it:
+        still encrypted, and encrypted at rest like all transport state), tried again after
+        each sync and after a restart; the sender's devices are asked for the key."""
+        if any(e.event_id == event.event_id for _, _, e in self._undecrypted):
+            return  # a batch read again
+        log.info("matrix: an encrypted event waits for its key")
+        now = self._clock.now()
+        event.room_id = room_id
+        changes: list[tuple[str, str, str | None]] = [("undecrypted", event.event_id, json.dumps(
+            {"room": room_id, "at": now.isoformat(), "event": event.source}))]
+        self._undecrypted.append((now, room_id, event))
+        for _, _, dropped in self._undecrypted[:-UNDECRYPTED_KEPT]:
+            log.warning("matrix: too many encrypted events wait for their key; one is dropped")
+            changes.append(("undecrypted", dropped.event_id, None))
+        del self._undecrypted[:-UNDECRYPTED_KEPT]
+        await self._host.save_state(changes)
+        with contextlib.suppress(Exception):
+            await client.request_room_key(event)
+
     async def _retry_undecrypted(self, client: nio.AsyncClient) -> None:
         """Encrypted events whose key has arrived since are handled now (in the order they
-        came); those still without a key after ``UNDECRYPTED_WAIT`` are given up, logged."""
-        waiting, self._undecrypted = self._undecrypted, []
-        now = time.monotonic()
-        for at, room_id, event in waiting:
-            try:
-                decrypted = client.decrypt_event(event)
-            except Exception:
-                decrypted = None
-            if decrypted is None or isinstance(decrypted, nio.MegolmEvent):
-                if now - at < UNDECRYPTED_WAIT:
-                    self._undecrypted.append((at, room_id, event))
-                else:
-                    log.warning("matrix: an encrypted event could not be decrypted")
-                continue
-            await self._handle_event(client, room_id, decrypted)
+        came); those still without a key after ``UNDECRYPTED_WAIT`` are given up, logged.
+
+        An event is forgotten only after it was handled (which records its event id in the
+        core's transaction): a crash in between retries it at the next start, and the core
+        skips it then."""
+        now = self._clock.now()
+        done: list[str] = []
+        try:
+            for at, room_id, event in list(self._undecrypted):
+                try:
+                    decrypted = client.decrypt_event(event)
+                except Exception:
+                    decrypted = None
+                if decrypted is None or isinstance(decrypted, nio.MegolmEvent):
+                    if now - at >= UNDECRYPTED_WAIT:
+                        log.warning("matrix: an encrypted event could not be decrypted")
+                        done.append(event.event_id)
+                    continue
+                await self._handle_event(client, room_id, decrypted)
+                done.append(event.event_id)
+        finally:
+            if done:
+                gone = set(done)
+                self._undecrypted = [w for w in self._undecrypted if w[2].event_id not in gone]
+                await self._host.save_state([("undecrypted", e, None) for e in done])
 
     async def _handle_event(self, client: nio.AsyncClient, room_id: str, event: Any) -> None:
         """One message or reaction to the core (its event id makes it handled once)."""
