@@ -1,7 +1,8 @@
 """What breaks Matrix bots in production, on a real Synapse: a restart in the middle (the bot
 keeps its device and still decrypts), events read again (never handled twice), a kill -9
-between a send and its commit (no duplicate: the outbox row is the transaction id), and a
-homeserver outage (sync backs off, with jitter, and recovers)."""
+between a send and its commit (no duplicate: the outbox row is the transaction id), a kill -9
+between handling a batch and saving the sync position (nothing handled twice, nothing lost),
+and a homeserver outage (sync backs off, with jitter, and recovers)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import nio
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import notify
 from bot.persistence import orm
@@ -232,6 +234,82 @@ async def test_kill_9_between_send_and_commit_sends_nothing_twice(
                           after=len(bram.from_bot(bot.user_id, bram_room)))
         copies = [r for r in bram.from_bot(bot.user_id) if "Eenmalig bericht" in r.body]
         assert len(copies) == 1, copies
+    finally:
+        await bot.stop()
+        await engine.dispose()
+
+
+async def _sync_token_row(engine: AsyncEngine) -> tuple[int, str]:
+    async with UnitOfWork(session_factory(engine)) as uow:
+        row = (await uow.session.execute(
+            select(orm.TransportState).where(orm.TransportState.transport == "matrix",
+                                             orm.TransportState.kind == "sync"))).scalar_one()
+        return row.id, row.value
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="KORTELIJN_TEST_DATABASE_URL is not set")
+async def test_kill_9_between_handling_and_saving_the_sync_position(
+        synapse: Synapse, tmp_path: Path, people: dict[str, Person]) -> None:
+    """The sync position is saved after its batch is handled, in a transaction of its own.
+    The bot process is killed after it handled a command (and answered it) and before the
+    position could be saved (the save waits on a row lock this test takes): the restarted
+    bot reads that batch again and handles none of it twice, and what was said while it was
+    down is handled once."""
+    coco = people["coco"]
+    engine = create_engine(PG_URL)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    bot = MatrixBot(synapse, tmp_path, PG_URL, coordinator=coco.user_id)
+    await bot.start()
+    try:
+        room = await direct_with_bot(coco, bot, encrypted=True)
+        await coco.say(room, "/nieuwezaak")
+        await coco.expect(bot.user_id, "is aangemaakt")
+        await bot.stop()
+
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=tmp_path,
+            env={**os.environ, **_bot_environment(bot)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        lock = await engine.connect()
+        transaction = await lock.begin()
+        try:
+            await coco.say(room, "/zaken")  # the process is up and reads the room
+            await coco.expect(bot.user_id, CASE.pattern, after=1, within=90)
+            row_id, position = await _sync_token_row(engine)
+            await lock.execute(text("SELECT id FROM transport_state WHERE id = :id FOR UPDATE"),
+                               {"id": row_id})
+            await coco.say(room, "/nieuwezaak")
+            await coco.expect(bot.user_id, "is aangemaakt", after=2, within=60)
+            # handled and answered; the position after it is not saved
+            async with UnitOfWork(session_factory(engine)) as uow:
+                cases = (await uow.session.execute(
+                    select(func.count()).select_from(orm.Case))).scalar_one()
+            assert cases == 2
+        finally:
+            process.send_signal(signal.SIGKILL)  # kill -9: no shutdown, nothing saved
+            await asyncio.wait_for(process.wait(), 30)
+            await transaction.rollback()
+            await lock.close()
+        assert (await _sync_token_row(engine))[1] == position
+        await coco.say(room, "/help")  # said while the bot is down: not lost
+
+        await bot.start()
+        await coco.expect(bot.user_id, "/nieuwezaak", after=3, within=60)  # the help
+        await coco.say(room, "/zaken")
+        answer = await coco.expect(bot.user_id, CASE.pattern, after=4)
+        async with UnitOfWork(session_factory(engine)) as uow:
+            cases = (await uow.session.execute(
+                select(func.count()).select_from(orm.Case))).scalar_one()
+        assert cases == 2, "a command read again was handled again"
+        assert len(_new(coco.from_bot(bot.user_id), "is aangemaakt")) == 2
+        assert len(CASE.findall(answer.body)) >= 2
+        helps = [r for r in _new(coco.from_bot(bot.user_id), "/nieuwezaak")
+                 if "is aangemaakt" not in r.body]
+        assert len(helps) == 1
+        assert coco.undecrypted == 0
     finally:
         await bot.stop()
         await engine.dispose()
