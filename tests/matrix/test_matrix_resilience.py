@@ -12,7 +12,8 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,6 +120,78 @@ async def test_restart_in_the_middle_keeps_the_device_and_handles_nothing_twice(
         assert len(_new(coco.from_bot(bot.user_id), "is aangemaakt")) == 1
         assert bram.undecrypted == 0
         assert lotte.undecrypted == 0
+    finally:
+        await bot.stop()
+
+
+async def _say_with_key_withheld(person: Person, room_id: str, text: str
+                                 ) -> tuple[str, Callable[[], Awaitable[object]]]:
+    """Send an encrypted message under a new session whose key nobody has yet (nio would
+    share it first); returns its event id and a coroutine function that shares the key."""
+    client = person.client
+    assert client.olm is not None
+    client.olm.create_outbound_group_session(room_id)
+    session = client.olm.outbound_group_sessions[room_id]
+    session.shared = True  # so nio encrypts with it; its key has gone to nobody
+    # the key as a client shares it: before its first message (its ratchet moves with each)
+    key_at_start = session.session_key
+    event_type, content = client.encrypt(room_id, "m.room.message",
+                                         {"msgtype": "m.text", "body": text})
+    method, path, data = nio.Api.room_send(client.access_token, room_id, event_type, content,
+                                           uuid.uuid4())
+    answer = await client._send(nio.RoomSendResponse, method, path, data, (room_id,))
+    assert isinstance(answer, nio.RoomSendResponse), answer
+
+    async def share() -> object:
+        original = type(session)
+
+        class AtStart(original):  # type: ignore[misc, valid-type]
+            @property
+            def session_key(self) -> str:
+                return key_at_start
+
+        session.__class__ = AtStart
+        session.shared = False
+        try:
+            return await client.share_group_session(room_id, ignore_unverified_devices=True)
+        finally:
+            session.__class__ = original
+
+    return str(answer.event_id), share
+
+
+async def test_an_event_whose_key_comes_after_a_restart_is_handled_once(
+        synapse: Synapse, tmp_path: Path, people: dict[str, Person]) -> None:
+    """An encrypted command arrives before its room key; the bot restarts; the key comes
+    after the restart: the command is handled then, once, and answered as a reply to it."""
+    coco = people["coco"]
+    bot = MatrixBot(synapse, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'k.db'}",
+                    coordinator=coco.user_id)
+    await bot.start()
+    try:
+        room = await direct_with_bot(coco, bot, encrypted=True)
+        await coco.say(room, "/nieuwezaak")
+        await coco.expect(bot.user_id, "is aangemaakt")
+        event_id, share_key = await _say_with_key_withheld(coco, room, "/zaken")
+        await until(lambda: bot.transport._undecrypted, what="the event kept without its key")
+
+        await bot.restart()
+        assert [e.event_id for _, _, e in bot.transport._undecrypted] == [event_id]
+        await share_key()
+        answer = await coco.expect(bot.user_id, CASE.pattern, after=1, within=60)
+        assert answer.content["m.relates_to"]["m.in_reply_to"]["event_id"] == event_id
+        assert answer.encrypted
+        await until(lambda: not bot.transport._undecrypted, what="the event forgotten")
+
+        # handled once, also by the next run (the kept copy is gone from the database)
+        await bot.restart()
+        assert bot.transport._undecrypted == []
+        await coco.say(room, "/help")
+        await coco.expect(bot.user_id, "/nieuwezaak", after=2)
+        replies = [r for r in coco.from_bot(bot.user_id)
+                   if r.content.get("m.relates_to", {}).get("m.in_reply_to", {})
+                   .get("event_id") == event_id]
+        assert len(replies) == 1
     finally:
         await bot.stop()
 
