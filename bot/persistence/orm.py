@@ -436,7 +436,7 @@ class PatternProposal(Base):
 
 class TransportState(Base):
     """What a chat transport keeps across a restart, in our database rather than in its own
-    files: Matrix's sync token (written after the batch it ends is handled), its login,
+    files: Matrix's sync token (written after what it covers is handled), its login,
     which rooms are direct or shared, and the direct rooms it leaves when no code is redeemed
     there in time. ``key`` and ``value`` may name a person (a Matrix id): both encrypted."""
 

@@ -4,11 +4,14 @@ loop.
 What breaks Matrix bots in production, and what this transport does about it:
 
 - **Old events handled again after a restart.** The sync position lives in our database (the
-  :class:`MatrixHost`), written after the batch it ends has been handled; each event reaches
-  the core with its event id as ``update_key``, which the core records in the transaction
-  that handles it. A crash anywhere (kill -9 included) re-reads at most the last batch, whose
-  handled events are then skipped: every event is handled exactly once. Events from before
-  the bot's first start, and a room's history before the bot joined it, are never handled.
+  :class:`MatrixHost`), written only after what it covers has been handled; each event
+  reaches the core with its event id as ``update_key``, which the core records in the
+  transaction that handles it. A crash anywhere (kill -9 included) re-reads what came since
+  the position was last saved, and the core skips its handled events: every event is handled
+  exactly once. So the position need not be written with every batch (that write would stand
+  between a signal and its delivery): it is saved every ``TOKEN_SAVE_INTERVAL``, at once after
+  a start, and at a clean stop. Events from before the bot's first start, and a room's
+  history before the bot joined it, are never handled.
 - **nio keeps no rooms across a restart.** The first sync after a start asks for the full
   state, with the saved position as its ``since`` (nio ignores an answer whose position
   equals the one it holds, so the position is not set on the client beforehand).
@@ -84,7 +87,8 @@ KEYCAPS = (*(f"{n}\ufe0f\u20e3" for n in range(1, 10)), "\U0001f51f")
 TIMELINE_LIMIT = 100
 #: at most this many pages are fetched to fill one room's gap after a long outage
 GAP_PAGES = 20
-#: a sync position with nothing handled before it is saved at least this often (seconds)
+#: the sync position is saved at most this often (seconds): a crash re-reads what came since,
+#: and the core skips what it has handled
 TOKEN_SAVE_INTERVAL = 30.0
 #: an encrypted event whose key has not come is kept (in the database: a restart keeps it)
 #: and tried again after each sync for this long, and at most this many are kept
@@ -213,9 +217,8 @@ class MatrixTransport:
         self._opened: set[str] = set()
         #: consecutive failed syncs (the back-off's exponent)
         self.sync_failures = 0
-        #: whether the batch being handled gave the core anything; when the position was
-        #: last saved (monotonic)
-        self._handled = False
+        #: the position last saved, and when (monotonic)
+        self._saved_token: str | None = None
         self._saved_at = 0.0
         #: encrypted events waiting for their key, oldest first: (when they came, room id,
         #: event); each is also kept in the database (``undecrypted``, by its event id)
@@ -237,6 +240,12 @@ class MatrixTransport:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._token is not None and self._token != self._saved_token:
+            # a clean stop keeps how far the bot had read (everything before it is handled)
+            try:
+                await self._save_position(self._token)
+            except Exception:
+                log.warning("matrix: the sync position could not be saved on stopping")
         client, self._client = self._client, None
         self._ready.clear()
         if client is not None:
@@ -255,6 +264,7 @@ class MatrixTransport:
 
     def _restore(self, state: dict[str, dict[str, str]]) -> None:
         self._token = state.get("sync", {}).get("token")
+        self._saved_token = self._token
         self._rooms = dict(state.get("room", {}))
         self._direct = dict(state.get("dm", {}))
         self._leave = {}
@@ -411,7 +421,6 @@ class MatrixTransport:
 
     async def _after_sync(self, client: nio.AsyncClient, answer: nio.SyncResponse, *,
                           history: bool, since: str | None) -> None:
-        self._handled = bool(answer.rooms.invite or answer.rooms.leave)
         await self._invites(client, answer)
         for room_id in answer.rooms.leave:
             await self._forget_room(room_id)
@@ -422,14 +431,12 @@ class MatrixTransport:
                                               self._token) + events
             await self._room_events(client, room_id, events, history=history)
         # the position moves only after the batch is handled (a crash re-reads it, and its
-        # handled events are skipped by their event id). A batch with nothing for the core
-        # (the echo of the bot's own messages, receipts, typing) need not be saved at once:
-        # reading it again changes nothing; the position is still saved every half minute
+        # handled events are skipped by their event id); saved at once after a start, then
+        # every half minute, not in the way of the deliveries the batch caused
         now = time.monotonic()
-        if (self._handled or history or since is not None or self._token is None
+        if (history or since is not None or self._token is None
                 or now - self._saved_at > TOKEN_SAVE_INTERVAL):
-            await self._host.save_state([("sync", "token", answer.next_batch)])
-            self._saved_at = now
+            await self._save_position(answer.next_batch)
         self._token = answer.next_batch
         if self._undecrypted:
             await self._retry_undecrypted(client)
@@ -439,6 +446,11 @@ class MatrixTransport:
         self._ready.set()
         self._synced.set()
         self._synced.clear()
+
+    async def _save_position(self, token: str) -> None:
+        await self._host.save_state([("sync", "token", token)])
+        self._saved_token = token
+        self._saved_at = time.monotonic()
 
     async def _keys(self, client: nio.AsyncClient) -> None:
         """What nio's sync_forever does between syncs for end-to-end encryption."""
@@ -651,7 +663,6 @@ class MatrixTransport:
         incoming = await self._incoming(client, room_id, event)
         if incoming is None or self._on_incoming is None:
             return
-        self._handled = True
         try:
             await self._on_incoming(incoming)
         except Exception:
@@ -672,7 +683,6 @@ class MatrixTransport:
         joined = event.membership == "join" and event.prev_membership != "join"
         if kind != "group" or not (joined or gone) or self._on_incoming is None:
             return
-        self._handled = True
         await self._on_incoming(Incoming(
             transport=self.name, chat_id=room_id, sender_id=event.sender, sender_name="",
             text="", is_group=True, update_key=event.event_id,

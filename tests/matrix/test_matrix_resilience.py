@@ -324,11 +324,11 @@ async def _sync_token_row(engine: AsyncEngine) -> tuple[int, str]:
 @pytest.mark.skipif(not PG_URL, reason="KORTELIJN_TEST_DATABASE_URL is not set")
 async def test_kill_9_between_handling_and_saving_the_sync_position(
         synapse: Synapse, tmp_path: Path, people: dict[str, Person]) -> None:
-    """The sync position is saved after its batch is handled, in a transaction of its own.
-    The bot process is killed after it handled a command (and answered it) and before the
-    position could be saved (the save waits on a row lock this test takes): the restarted
-    bot reads that batch again and handles none of it twice, and what was said while it was
-    down is handled once."""
+    """The sync position is saved after what it covers is handled, in a transaction of its
+    own (and only every half minute). The bot process is killed after it handled a command
+    (and answered it) and before the position after it was saved (were the save due, it
+    would wait on a row lock this test takes): the restarted bot reads that batch again and
+    handles none of it twice, and what was said while it was down is handled once."""
     coco = people["coco"]
     engine = create_engine(PG_URL)
     async with engine.begin() as conn:
