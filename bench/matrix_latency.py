@@ -5,12 +5,18 @@ Synapse, the same for a forward-only relay bot (a nio client that only forwards 
 to the recipients' rooms). A signal is two hops (poster → bot → recipient) for any bot, so
 the relay is the floor; the target is KorteLijn's median at most 1.5 × the relay's.
 
+KorteLijn runs in the benchmark's own event loop, beside the people's clients and the relay
+(there its commits' waits for the disk, inline in the SQLite driver, also hold up the clients
+that take the times); ``--process`` runs it as a process of its own, as deployed. On a loaded
+machine the two differ by less than the noise between runs.
+
 Signals are posted one at a time (each waits until it has arrived everywhere, or 30 s), so
 the figures are latencies, not throughput. ``lost`` counts signals some recipient never
 received; ``duplicates`` messages a recipient received more than once (edits not counted).
 The last line is one JSON object of the figures.
 
     make bench-matrix     (or: python -m bench.matrix_latency --signals 40 --encrypted)
+                          (or: python -m bench.matrix_latency --process)
 """
 
 from __future__ import annotations
@@ -29,7 +35,15 @@ from typing import Any
 import nio
 
 from bot import crypto
-from tests.support.matrix_harness import CASE, INVITE, MatrixBot, Person, Received, until
+from tests.support.matrix_harness import (
+    CASE,
+    INVITE,
+    MatrixBot,
+    MatrixBotProcess,
+    Person,
+    Received,
+    until,
+)
 from tests.support.synapse import Synapse
 
 WAIT = 30.0
@@ -71,7 +85,8 @@ async def _direct(person: Person, bot_id: str, *, encrypted: bool) -> str:
     return room_id
 
 
-async def _enrol(coco: Person, coco_room: str, person: Person, bot: MatrixBot, case: str,
+async def _enrol(coco: Person, coco_room: str, person: Person,
+                 bot: MatrixBot | MatrixBotProcess, case: str,
                  role: str, *, encrypted: bool) -> str:
     seen = len(coco.from_bot(bot.user_id))
     await coco.say(coco_room, f"/uitnodigen {case} {role}")
@@ -115,7 +130,7 @@ def _duplicates(recipients: list[Person], sender: str, markers: list[str]) -> in
     return duplicates
 
 
-async def run(signals: int, encrypted: bool) -> dict[str, Any]:
+async def run(signals: int, encrypted: bool, in_process: bool = True) -> dict[str, Any]:
     crypto.install(crypto.Keyring([crypto.parse_key(crypto.generate_key())]))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -124,8 +139,10 @@ async def run(signals: int, encrypted: bool) -> dict[str, Any]:
         people = [Person(synapse, folder, name) for name in ("coco", "lotte", "bram", "tess")]
         coco, lotte, bram, tess = people
         relay = Relay(synapse, folder)
-        bot = MatrixBot(synapse, folder, f"sqlite+aiosqlite:///{folder / 'bench.db'}",
-                        coordinator=coco.user_id, encryption=True)
+        bot: MatrixBot | MatrixBotProcess = (
+            MatrixBot(synapse, folder, f"sqlite+aiosqlite:///{folder / 'bench.db'}",
+                      coordinator=coco.user_id, encryption=True) if in_process
+            else MatrixBotProcess(synapse, folder, coordinator=coco.user_id, encryption=True))
         try:
             for person in people:
                 await person.start()
@@ -184,6 +201,7 @@ async def run(signals: int, encrypted: bool) -> dict[str, Any]:
     relay_median = statistics.median(relay_lat) if relay_lat else float("nan")
     return {
         "signals": signals, "recipients": len(recipients), "encrypted": encrypted,
+        "bot_process": not in_process,
         "bot_median_s": round(bot_median, 4),
         "bot_p90_s": round(p90(bot_lat), 4) if bot_lat else None,
         "relay_median_s": round(relay_median, 4),
@@ -199,12 +217,15 @@ def main() -> None:
     parser.add_argument("--signals", type=int, default=30)
     parser.add_argument("--encrypted", action="store_true",
                         help="encrypted rooms (the bot's own default); plain rooms otherwise")
+    parser.add_argument("--process", action="store_true",
+                        help="run KorteLijn as a process of its own (as deployed)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    figures = asyncio.run(run(args.signals, args.encrypted))
+    figures = asyncio.run(run(args.signals, args.encrypted, not args.process))
     rooms = "encrypted" if args.encrypted else "unencrypted"
+    where = "as a process of its own" if args.process else "in the benchmark's process"
     print(f"{args.signals} signals by one person to {figures['recipients']} recipients, "
-          f"{rooms} rooms, on Synapse at 127.0.0.1")
+          f"{rooms} rooms, on Synapse at 127.0.0.1; KorteLijn {where}")
     print(f"KorteLijn: median {figures['bot_median_s']}s, p90 {figures['bot_p90_s']}s "
           f"(posted → every recipient has it)")
     print(f"relay bot: median {figures['relay_median_s']}s, p90 {figures['relay_p90_s']}s")

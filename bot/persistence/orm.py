@@ -436,7 +436,7 @@ class PatternProposal(Base):
 
 class TransportState(Base):
     """What a chat transport keeps across a restart, in our database rather than in its own
-    files: Matrix's sync token (written in the transaction of the batch it ends), its login,
+    files: Matrix's sync token (written after what it covers is handled), its login,
     which rooms are direct or shared, and the direct rooms it leaves when no code is redeemed
     there in time. ``key`` and ``value`` may name a person (a Matrix id): both encrypted."""
 
@@ -445,7 +445,8 @@ class TransportState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     transport: Mapped[str] = mapped_column(String(16))
     #: ``sync`` (the token), ``login``, ``room`` (direct or shared), ``dm`` (a person's
-    #: direct room), ``leave`` (when to leave an unredeemed direct room)
+    #: direct room), ``leave`` (when to leave an unredeemed direct room), ``undecrypted``
+    #: (an encrypted event waiting for its room key, by event id: as the homeserver sent it)
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(EncryptedAddress("transport_state.key"))
     value: Mapped[str] = mapped_column(EncryptedText("transport_state.value"))

@@ -4,11 +4,14 @@ loop.
 What breaks Matrix bots in production, and what this transport does about it:
 
 - **Old events handled again after a restart.** The sync position lives in our database (the
-  :class:`MatrixHost`), written after the batch it ends has been handled; each event reaches
-  the core with its event id as ``update_key``, which the core records in the transaction
-  that handles it. A crash anywhere (kill -9 included) re-reads at most the last batch, whose
-  handled events are then skipped: every event is handled exactly once. Events from before
-  the bot's first start, and a room's history before the bot joined it, are never handled.
+  :class:`MatrixHost`), written only after what it covers has been handled; each event
+  reaches the core with its event id as ``update_key``, which the core records in the
+  transaction that handles it. A crash anywhere (kill -9 included) re-reads what came since
+  the position was last saved, and the core skips its handled events: every event is handled
+  exactly once. So the position need not be written with every batch (that write would stand
+  between a signal and its delivery): it is saved every ``TOKEN_SAVE_INTERVAL``, at once after
+  a start, and at a clean stop. Events from before the bot's first start, and a room's
+  history before the bot joined it, are never handled.
 - **nio keeps no rooms across a restart.** The first sync after a start asks for the full
   state, with the saved position as its ``since`` (nio ignores an answer whose position
   equals the one it holds, so the position is not set on the client beforehand).
@@ -18,7 +21,10 @@ What breaks Matrix bots in production, and what this transport does about it:
   ``retry_after_ms`` (:class:`NotYet`: no attempt counted) while other rooms go on.
 - **Encryption keys lost at restart.** The device id and the access token are kept (a
   password login happens once); the crypto store is a file store under ``store_path``; the
-  bot never logs out on shutdown (that deletes the device and its keys).
+  bot never logs out on shutdown (that deletes the device and its keys). An encrypted event
+  whose room key has not come yet is kept in the database (as the homeserver sent it, still
+  encrypted) before the sync position moves past it, and handled once its key has come, also
+  after a restart; it is given up after ``UNDECRYPTED_WAIT``, counted from its arrival.
 - **Duplicate sends after a crash.** Every send uses its outbox row as the transaction id,
   so a resend after a crash between the send and its commit is deduplicated by the
   homeserver.
@@ -51,7 +57,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -81,12 +87,16 @@ KEYCAPS = (*(f"{n}\ufe0f\u20e3" for n in range(1, 10)), "\U0001f51f")
 TIMELINE_LIMIT = 100
 #: at most this many pages are fetched to fill one room's gap after a long outage
 GAP_PAGES = 20
-#: a sync position with nothing handled before it is saved at least this often (seconds)
+#: the sync position is saved at most this often (seconds): a crash re-reads what came since,
+#: and the core skips what it has handled
 TOKEN_SAVE_INTERVAL = 30.0
-#: an encrypted event whose key has not come is tried again for this long (seconds), and at
-#: most this many are kept
-UNDECRYPTED_WAIT = 600.0
+#: an encrypted event whose key has not come is kept (in the database: a restart keeps it)
+#: and tried again after each sync for this long, and at most this many are kept
+UNDECRYPTED_WAIT = timedelta(minutes=10)
 UNDECRYPTED_KEPT = 1000
+#: how long a send waits for nio to know its room (and the person in a direct room) before it
+#: is held back and tried again (seconds)
+ROOM_WAIT = 10.0
 
 
 class MatrixHost(Protocol):
@@ -203,14 +213,16 @@ class MatrixTransport:
         #: room id → monotonic moment before which nothing is sent there (a 429's wait)
         self._room_wait: dict[str, float] = {}
         self._opening: dict[str, asyncio.Lock] = {}
+        #: direct rooms the bot opened in this run
+        self._opened: set[str] = set()
         #: consecutive failed syncs (the back-off's exponent)
         self.sync_failures = 0
-        #: whether the batch being handled gave the core anything; when the position was
-        #: last saved (monotonic)
-        self._handled = False
+        #: the position last saved, and when (monotonic)
+        self._saved_token: str | None = None
         self._saved_at = 0.0
-        #: encrypted events waiting for their key: (when they came, room id, event)
-        self._undecrypted: list[tuple[float, str, Any]] = []
+        #: encrypted events waiting for their key, oldest first: (when they came, room id,
+        #: event); each is also kept in the database (``undecrypted``, by its event id)
+        self._undecrypted: list[tuple[datetime, str, Any]] = []
 
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self, on_incoming: IncomingHandler) -> None:
@@ -228,6 +240,12 @@ class MatrixTransport:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._token is not None and self._token != self._saved_token:
+            # a clean stop keeps how far the bot had read (everything before it is handled)
+            try:
+                await self._save_position(self._token)
+            except Exception:
+                log.warning("matrix: the sync position could not be saved on stopping")
         client, self._client = self._client, None
         self._ready.clear()
         if client is not None:
@@ -246,6 +264,7 @@ class MatrixTransport:
 
     def _restore(self, state: dict[str, dict[str, str]]) -> None:
         self._token = state.get("sync", {}).get("token")
+        self._saved_token = self._token
         self._rooms = dict(state.get("room", {}))
         self._direct = dict(state.get("dm", {}))
         self._leave = {}
@@ -253,6 +272,15 @@ class MatrixTransport:
             at, _, user = value.partition(" ")
             self._leave[room_id] = (datetime.fromisoformat(at), user)
         self._txn_prefix = state.get("login", {}).get("txn_prefix", "")
+        self._undecrypted = []
+        for value in state.get("undecrypted", {}).values():
+            kept = json.loads(value)
+            event = nio.Event.parse_event(kept["event"])
+            if isinstance(event, nio.MegolmEvent):
+                event.room_id = kept["room"]
+                self._undecrypted.append(
+                    (datetime.fromisoformat(kept["at"]), kept["room"], event))
+        self._undecrypted.sort(key=lambda waiting: waiting[0])
 
     def _config(self) -> nio.AsyncClientConfig:
         return nio.AsyncClientConfig(
@@ -393,7 +421,6 @@ class MatrixTransport:
 
     async def _after_sync(self, client: nio.AsyncClient, answer: nio.SyncResponse, *,
                           history: bool, since: str | None) -> None:
-        self._handled = bool(answer.rooms.invite or answer.rooms.leave)
         await self._invites(client, answer)
         for room_id in answer.rooms.leave:
             await self._forget_room(room_id)
@@ -404,14 +431,12 @@ class MatrixTransport:
                                               self._token) + events
             await self._room_events(client, room_id, events, history=history)
         # the position moves only after the batch is handled (a crash re-reads it, and its
-        # handled events are skipped by their event id). A batch with nothing for the core
-        # (the echo of the bot's own messages, receipts, typing) need not be saved at once:
-        # reading it again changes nothing; the position is still saved every half minute
+        # handled events are skipped by their event id); saved at once after a start, then
+        # every half minute, not in the way of the deliveries the batch caused
         now = time.monotonic()
-        if (self._handled or history or since is not None or self._token is None
+        if (history or since is not None or self._token is None
                 or now - self._saved_at > TOKEN_SAVE_INTERVAL):
-            await self._host.save_state([("sync", "token", answer.next_batch)])
-            self._saved_at = now
+            await self._save_position(answer.next_batch)
         self._token = answer.next_batch
         if self._undecrypted:
             await self._retry_undecrypted(client)
@@ -421,6 +446,11 @@ class MatrixTransport:
         self._ready.set()
         self._synced.set()
         self._synced.clear()
+
+    async def _save_position(self, token: str) -> None:
+        await self._host.save_state([("sync", "token", token)])
+        self._saved_token = token
+        self._saved_at = time.monotonic()
 
     async def _keys(self, client: nio.AsyncClient) -> None:
         """What nio's sync_forever does between syncs for end-to-end encryption."""
@@ -574,40 +604,65 @@ class MatrixTransport:
                 await self._member_event(client, room_id, event)
                 continue
             if isinstance(event, nio.MegolmEvent):
-                # not decryptable yet (its key often comes in a later sync): kept and tried
-                # again after each sync; the sender's devices are asked for the key
-                log.info("matrix: an encrypted event waits for its key")
-                self._undecrypted.append((time.monotonic(), room_id, event))
-                del self._undecrypted[:-UNDECRYPTED_KEPT]
-                with contextlib.suppress(Exception):
-                    await client.request_room_key(event)
+                await self._keep_undecrypted(client, room_id, event)
                 continue
             await self._handle_event(client, room_id, event)
 
+    async def _keep_undecrypted(self, client: nio.AsyncClient, room_id: str,
+                                event: nio.MegolmEvent) -> None:
+        """An encrypted event not decryptable yet (its key often comes in a later sync): kept
+        in the database before the sync position moves past it (as the homeserver sent it:
+        still encrypted, and encrypted at rest like all transport state), tried again after
+        each sync and after a restart; the sender's devices are asked for the key."""
+        if any(e.event_id == event.event_id for _, _, e in self._undecrypted):
+            return  # a batch read again
+        log.info("matrix: an encrypted event waits for its key")
+        now = self._clock.now()
+        event.room_id = room_id
+        changes: list[tuple[str, str, str | None]] = [("undecrypted", event.event_id, json.dumps(
+            {"room": room_id, "at": now.isoformat(), "event": event.source}))]
+        self._undecrypted.append((now, room_id, event))
+        for _, _, dropped in self._undecrypted[:-UNDECRYPTED_KEPT]:
+            log.warning("matrix: too many encrypted events wait for their key; one is dropped")
+            changes.append(("undecrypted", dropped.event_id, None))
+        del self._undecrypted[:-UNDECRYPTED_KEPT]
+        await self._host.save_state(changes)
+        with contextlib.suppress(Exception):
+            await client.request_room_key(event)
+
     async def _retry_undecrypted(self, client: nio.AsyncClient) -> None:
         """Encrypted events whose key has arrived since are handled now (in the order they
-        came); those still without a key after ``UNDECRYPTED_WAIT`` are given up, logged."""
-        waiting, self._undecrypted = self._undecrypted, []
-        now = time.monotonic()
-        for at, room_id, event in waiting:
-            try:
-                decrypted = client.decrypt_event(event)
-            except Exception:
-                decrypted = None
-            if decrypted is None or isinstance(decrypted, nio.MegolmEvent):
-                if now - at < UNDECRYPTED_WAIT:
-                    self._undecrypted.append((at, room_id, event))
-                else:
-                    log.warning("matrix: an encrypted event could not be decrypted")
-                continue
-            await self._handle_event(client, room_id, decrypted)
+        came); those still without a key after ``UNDECRYPTED_WAIT`` are given up, logged.
+
+        An event is forgotten only after it was handled (which records its event id in the
+        core's transaction): a crash in between retries it at the next start, and the core
+        skips it then."""
+        now = self._clock.now()
+        done: list[str] = []
+        try:
+            for at, room_id, event in list(self._undecrypted):
+                try:
+                    decrypted = client.decrypt_event(event)
+                except Exception:
+                    decrypted = None
+                if decrypted is None or isinstance(decrypted, nio.MegolmEvent):
+                    if now - at >= UNDECRYPTED_WAIT:
+                        log.warning("matrix: an encrypted event could not be decrypted")
+                        done.append(event.event_id)
+                    continue
+                await self._handle_event(client, room_id, decrypted)
+                done.append(event.event_id)
+        finally:
+            if done:
+                gone = set(done)
+                self._undecrypted = [w for w in self._undecrypted if w[2].event_id not in gone]
+                await self._host.save_state([("undecrypted", e, None) for e in done])
 
     async def _handle_event(self, client: nio.AsyncClient, room_id: str, event: Any) -> None:
         """One message or reaction to the core (its event id makes it handled once)."""
         incoming = await self._incoming(client, room_id, event)
         if incoming is None or self._on_incoming is None:
             return
-        self._handled = True
         try:
             await self._on_incoming(incoming)
         except Exception:
@@ -628,7 +683,6 @@ class MatrixTransport:
         joined = event.membership == "join" and event.prev_membership != "join"
         if kind != "group" or not (joined or gone) or self._on_incoming is None:
             return
-        self._handled = True
         await self._on_incoming(Incoming(
             transport=self.name, chat_id=room_id, sender_id=event.sender, sender_name="",
             text="", is_group=True, update_key=event.event_id,
@@ -707,16 +761,26 @@ class MatrixTransport:
                                  (getattr(answer, "retry_after_ms", None) or 5000) / 1000)
                 raise RetryLater(f"create room: {code or 'error'}")
             room_id = str(answer.room_id)
+            self._opened.add(room_id)
             self._direct[user] = room_id
             self._rooms[room_id] = f"direct {user}"
             await self._host.save_state([("dm", user, room_id),
                                          ("room", room_id, f"direct {user}")])
             return room_id
 
-    async def _known(self, client: nio.AsyncClient, room_id: str, within: float) -> bool:
-        """Wait (for syncs) until nio knows the room, at most ``within`` seconds."""
+    @staticmethod
+    def _room_has(client: nio.AsyncClient, room_id: str, user: str | None) -> bool:
+        """Whether nio knows the room and, for a person's direct room, lists the person in
+        it (joined or invited)."""
+        room = client.rooms.get(room_id)
+        return room is not None and (user is None or user in room.users)
+
+    async def _known(self, client: nio.AsyncClient, room_id: str, within: float, *,
+                     user: str | None = None) -> bool:
+        """Wait (for syncs) until nio knows the room, and the person in it when ``user`` is
+        given, at most ``within`` seconds."""
         deadline = time.monotonic() + within
-        while room_id not in client.rooms:
+        while not self._room_has(client, room_id, user):
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
@@ -739,7 +803,25 @@ class MatrixTransport:
         wait = self._room_wait.get(room_id, 0.0) - time.monotonic()
         if wait > 0:
             raise NotYet("matrix: room rate-limited", wait)
-        if client.olm is not None and not await self._known(client, room_id, 10.0):
+        # nio encrypts for the members it knows of the room. A direct room the bot has just
+        # opened can reach it in two syncs: first with the bot alone, then with the person's
+        # invitation (a homeserver makes the room, then invites). A message sent in between
+        # is encrypted for nobody, and its key is never shared with the person (nio shares a
+        # room's session once; the next member event starts a new one): it stays unreadable
+        # for them. So a direct room is written to only once nio lists the person in it.
+        person = chat if chat.startswith("@") else None
+        if client.olm is not None and not await self._known(client, room_id, ROOM_WAIT,
+                                                            user=person):
+            room = client.rooms.get(room_id)
+            if (person is not None and room is not None and person not in room.users
+                    and room_id not in self._opened):
+                # the person is not in their direct room any more (a leave the bot missed;
+                # a room it opened in this run waits for the invitation to sync): the next
+                # attempt opens a new one, rather than waiting for them for ever
+                log.info("matrix: a direct room without its person; opening a new one")
+                with contextlib.suppress(Exception):
+                    await client.room_leave(room_id)
+                await self._forget_room(room_id)
             raise NotYet("matrix: room not synced yet", 2.0)
         content = render(message, self._language)
         # the outbox row is the transaction id: a resend after a crash is deduplicated

@@ -116,9 +116,6 @@ async def test_group_room_linked_by_the_coordinator_lists_its_members(
     assert audience.total == 2
 
 
-@pytest.mark.xfail(reason="issue 10, open: since the rebase onto the lean SQLite driver and the "
-                   "concurrent delivery loop, the bot's message to a person it must reach in "
-                   "a new direct room does not arrive; to be found and fixed", strict=False)
 async def test_the_bot_opens_a_direct_room_when_it_must_reach_someone_first(
         bot: MatrixBot, crowd: dict[str, Person]) -> None:
     coco, bram, lotte = crowd["coco"], crowd["bram"], crowd["lotte"]
@@ -164,9 +161,6 @@ async def test_what_was_said_before_the_bot_first_started_is_never_handled(
         await bot.stop()
 
 
-@pytest.mark.xfail(reason="issue 10, open: since the rebase onto the lean SQLite driver and the "
-                   "concurrent delivery loop, the bot's message to a person it must reach in "
-                   "a new direct room does not arrive; to be found and fixed", strict=False)
 async def test_a_direct_room_someone_else_joins_is_never_written_to_again(
         bot: MatrixBot, crowd: dict[str, Person]) -> None:
     coco, bram, lotte, stranger = (crowd[n] for n in ("coco", "bram", "lotte", "stranger"))

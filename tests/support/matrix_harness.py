@@ -1,5 +1,5 @@
 """People on a real Synapse as nio clients, and the whole KorteLijn on Matrix, for the Matrix
-tests and the benchmark.
+tests and the benchmark (in this process, or as a process of its own).
 
 A :class:`Person` is a nio client with its own device and crypto store that syncs in the
 background, joins rooms it is invited to, and keeps every message it received; tests wait on
@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import secrets
+import signal
+import sqlite3
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -25,6 +30,7 @@ from typing import Any
 
 import nio
 
+from bot import crypto
 from bot.app import KorteLijn
 from bot.config import Settings
 from bot.transports.matrix import MatrixTransport
@@ -245,3 +251,58 @@ class MatrixBot:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+
+class MatrixBotProcess:
+    """The whole KorteLijn on Matrix as a process of its own (``kortelijn run``, as deployed),
+    on its own account, store and SQLite database: its work (and its commits' waits for the
+    disk) never holds up the people's clients in this process."""
+
+    def __init__(self, synapse: Synapse, folder: Path, *, coordinator: str,
+                 encryption: bool = True) -> None:
+        self.account = synapse.register(unique("kortelijn"))
+        self.user_id = self.account.user_id
+        self.database = folder / "bot-process.db"
+        self.environment = {
+            "KORTELIJN_DATABASE__URL": f"sqlite+aiosqlite:///{self.database}",
+            "KORTELIJN_BOT__COORDINATORS": f'["matrix:{coordinator}"]',
+            "KORTELIJN_MATRIX__HOMESERVER": synapse.url,
+            "KORTELIJN_MATRIX__USER_ID": self.user_id,
+            "KORTELIJN_MATRIX__PASSWORD": self.account.password,
+            "KORTELIJN_MATRIX__DEVICE_ID": "KORTELIJN",
+            "KORTELIJN_MATRIX__STORE_PATH": str(folder / "bot-process-store"),
+            "KORTELIJN_MATRIX__ENCRYPTION": "true" if encryption else "false",
+            "KORTELIJN_SECURITY__KEY": crypto.generate_key(),
+            "KORTELIJN_METRICS__ADDRESS": "127.0.0.1:0",
+        }
+        self.folder = folder
+        self._process: asyncio.subprocess.Process | None = None
+
+    def _synced(self) -> bool:
+        """Whether the bot has saved its first sync position (it is ready then)."""
+        if not self.database.exists():
+            return False
+        try:
+            with contextlib.closing(sqlite3.connect(self.database, timeout=1)) as db:
+                return db.execute("SELECT 1 FROM transport_state WHERE kind = 'sync'"
+                                  ).fetchone() is not None
+        except sqlite3.Error:
+            return False  # not migrated yet
+
+    async def start(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=self.folder,
+            env={**os.environ, **self.environment},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await until(self._synced, within=120, what="the bot process's first sync")
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
