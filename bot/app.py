@@ -75,7 +75,8 @@ class KorteLijn:
                                   policies=build_policies(settings), privacy=privacy,
                                   patterns=settings.patterns, digests=settings.digests,
                                   chat_language=settings.bot.default_language,
-                                  retention=settings.retention)
+                                  retention=settings.retention,
+                                  reports_dir=settings.reports.directory)
         self.stopped = asyncio.Event()
         self._migrate = migrate_on_start
         self._tasks: set[asyncio.Task[object]] = set()
@@ -116,6 +117,7 @@ class KorteLijn:
         self.pruning = processed_updates_job(self.new_uow, self.ctx)
         # N12: the coordinators' yearly reminder with the evaluation report
         self.yearly = yearly_evaluation_job(self.new_uow, self.ctx, settings.bot.timezone,
+                                            settings.reports.yearly_check_at,
                                             after_run=self.delivery.poke)
         self.dispatcher = Dispatcher(
             self.new_uow, self.ctx, coordinators=coordinator_identities(settings),

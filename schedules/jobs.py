@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import time
 from functools import partial
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -91,10 +92,10 @@ def processed_updates_job(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext
 
 
 def yearly_evaluation_job(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, timezone: str,
-                          after_run: Callable[[], None]) -> RepeatingJob[int]:
-    """Daily at 08:00 local: when a year has passed since the last evaluation report (or the
-    first case), the coordinators get the reminder to evaluate the cooperation, with the
-    report (N12)."""
-    trigger = CronTrigger(hour=8, minute=0, timezone=ZoneInfo(timezone))
+                          at: time, after_run: Callable[[], None]) -> RepeatingJob[int]:
+    """Daily at ``[reports] yearly_check_at`` local: when a year has passed since the last
+    yearly evaluation report (or the first case), the coordinators get the reminder to
+    evaluate the cooperation, with the report (N12)."""
+    trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=ZoneInfo(timezone))
     return RepeatingJob("kortelijn-yearly-evaluation", trigger,
                         partial(remind_yearly, new_uow, ctx), after_run=after_run)
