@@ -30,6 +30,10 @@ START_WORDS = frozenset({"start", "begin"})
 _ANSWERS = (N_("trajectory.proposed"), N_("trajectory.consent_done"),
             N_("trajectory.agreement_done"), N_("trajectory.lease_done"),
             N_("trajectory.start_done"))
+#: the command menu's descriptions (handlers/menu.py), one per Dutch command word
+_MENU = (N_("menu.traject"), N_("menu.instemming"), N_("menu.afspraak"), N_("menu.huurcontract"),
+         N_("menu.evaluatie"), N_("menu.trajectsluiten"), N_("menu.reflectie"),
+         N_("menu.vonnis"), N_("menu.evaluatierapport"))
 
 
 async def _case_and_rest(req: Request, usage_key: str) -> tuple[str, str]:

@@ -291,6 +291,10 @@ async def start_trajectory(cmd: StartTrajectory, uow: UnitOfWork, ctx: ServiceCo
     for when the process monitor joined last). Says what is missing otherwise."""
     case, _, _ = await _acting(uow, cmd.person_id, cmd.case_code, AGREEMENT_WRITERS)
     before = await _current(uow, case)
+    if before.status is TrajectoryStatus.PROPOSED:
+        missing = before.missing(has_monitor=await has_monitor(uow, case.id))
+        if missing:
+            return TrajectoryChanged(before, case.code, missing)  # nothing changes: it says
     return await _start(uow, ctx, case, before, cmd.person_id)
 
 

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.domain.dossier import PROVIDERS
 from bot.persistence import orm
+from bot.privacy import Info
 from tests.support.harness import ConsoleHarness
 
 CARE = "ZORGGEHEIM7"
@@ -171,6 +173,7 @@ async def test_breakthrough_track_and_negative_closure(bot: ConsoleHarness) -> N
     assert any("gestart" in line for line in bot.to("Bram", lines)), lines
     lines = await bot.type(f"/traject {case} laatstekans")
     assert any("al een lopend traject" in line for line in bot.to("Bram", lines)), lines
+    await bot.type(f"/evaluatie {case} bijsturen meer begeleiding nodig")
     await bot.type("/als Lotte")
     lines = await bot.type(f"/trajectsluiten {case} negatief afspraken niet nagekomen")
     assert any("negatief afgesloten" in line for line in bot.to("Bram", lines)), lines
@@ -178,6 +181,38 @@ async def test_breakthrough_track_and_negative_closure(bot: ConsoleHarness) -> N
     assert any("Wat ging goed" in line for line in bot.to("Lotte", lines)), lines
     lines = await bot.type("/annuleer")
     assert any("geannuleerd" in line for line in bot.to("Lotte", lines)), lines
+    # the nuisance file's provider lists the trajectory and its evaluation, unfiltered
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        found = await uow.cases.by_code(case)
+        assert found is not None
+        entries = await PROVIDERS["trajectories"](uow, found.id)
+    by_ref = {entry.ref.split(":")[0] + ":" + entry.kind.value: entry for entry in entries}
+    assert by_ref["trajectory:trajectory"].info is Info.AGREEMENT
+    assert "verhuizen met begeleiding" in by_ref["trajectory:trajectory"].text
+    assert by_ref["evaluation:evaluation"].info is Info.EVALUATION
+    assert "meer begeleiding nodig" in by_ref["evaluation:evaluation"].text
+    assert any(e.ref.endswith(":closure") and "niet nagekomen" in e.text for e in entries)
+
+
+async def test_the_last_chance_waits_for_its_monitor(bot: ConsoleHarness) -> None:
+    case = await bot.new_case()
+    await bot.join("Bram", case, "begeleider")
+    await bot.type("/als Bram")
+    await bot.type(f"/traject {case} laatstekans")
+    await bot.type(f"/instemming {case} erkend")
+    await bot.type(f"/afspraak {case} wekelijks huisbezoek")
+    lines = await bot.type(f"/huurcontract {case} nieuwe huurovereenkomst")
+    assert any("Nog nodig" in line and "procesmonitor" in line
+               for line in bot.to("Bram", lines)), lines
+    lines = await bot.type(f"/traject {case} start")
+    assert any("procesmonitor" in line for line in bot.to("Bram", lines)), lines
+    await bot.join("Mira", case, "procesmonitor")
+    await bot.type("/als Bram")
+    lines = await bot.type(f"/traject {case} start")
+    assert any("gestart" in line for line in bot.to("Mira", lines)), lines
+    assert any("Herinnering" in line for line in bot.to(
+        "Mira", await bot.advance(timedelta(days=80)))), "the monitor is reminded first"
 
 
 async def test_rent_arrears_reach_debt_help_and_a_judgment_alerts_the_crisis_team(
