@@ -108,7 +108,9 @@ async def test_last_chance_from_consent_to_positive_closure(bot: ConsoleHarness)
     for period in range(1, 9):
         due = await _evaluation_due(bot)
         lines = await bot.advance_to(due - timedelta(days=13))
-        assert any("Herinnering" in line for line in bot.to("Mira", lines)), (period, lines)
+        reminded = [line for line in bot.to("Mira", lines) if "Herinnering" in line]
+        assert reminded, (period, lines)
+        assert any("/evaluatie" in line for line in reminded), reminded  # not /gedaan
         # the monitor evaluates; every other time the coach does, and the monitor reads it
         evaluator, other = ("Mira", "Bram") if period % 2 == 0 else ("Bram", "Mira")
         await bot.type(f"/als {evaluator}")
