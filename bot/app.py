@@ -28,7 +28,12 @@ from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
 from handlers.menu import command_menus
-from schedules.jobs import digest_job, processed_updates_job, retention_job
+from schedules.jobs import (
+    digest_job,
+    processed_updates_job,
+    retention_job,
+    yearly_evaluation_job,
+)
 from schedules.wakeup import DeadlineScheduler
 
 log = logging.getLogger(__name__)
@@ -70,7 +75,8 @@ class KorteLijn:
                                   policies=build_policies(settings), privacy=privacy,
                                   patterns=settings.patterns, digests=settings.digests,
                                   chat_language=settings.bot.default_language,
-                                  retention=settings.retention)
+                                  retention=settings.retention,
+                                  reports_dir=settings.reports.directory)
         self.stopped = asyncio.Event()
         self._migrate = migrate_on_start
         self._tasks: set[asyncio.Task[object]] = set()
@@ -109,6 +115,10 @@ class KorteLijn:
         self.retention = retention_job(self.new_uow, self.ctx, settings.bot.timezone,
                                        after_run=self.scheduler.poke)
         self.pruning = processed_updates_job(self.new_uow, self.ctx)
+        # N12: the coordinators' yearly reminder with the evaluation report
+        self.yearly = yearly_evaluation_job(self.new_uow, self.ctx, settings.bot.timezone,
+                                            settings.reports.yearly_check_at,
+                                            after_run=self.delivery.poke)
         self.dispatcher = Dispatcher(
             self.new_uow, self.ctx, coordinators=coordinator_identities(settings),
             default_language=settings.bot.default_language, on_committed=self._committed,
@@ -147,6 +157,7 @@ class KorteLijn:
         self.digests.schedule(self.jobs)
         self.retention.schedule(self.jobs)
         self.pruning.schedule(self.jobs)
+        self.yearly.schedule(self.jobs)
         await self.retention.run()  # make up for a day missed while the bot was down
         await self.pruning.run()
         if self.console is not None:

@@ -390,6 +390,15 @@ class MetricsSettings(BaseModel):
     address: Annotated[str, BeforeValidator(parse_address)] = "127.0.0.1:9464"
 
 
+class ReportSettings(BaseModel):
+    """The evaluation report of the cooperation (N12; bot/services/evaluation_report.py)."""
+
+    #: where the report's PDF and CSV are written (until they can be sent as documents)
+    directory: Path = Path("var/reports")
+    #: the daily check for the yearly reminder runs at this local time
+    yearly_check_at: ClockTime = time(8, 0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="KORTELIJN_",
@@ -413,6 +422,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @classmethod
     def settings_customise_sources(

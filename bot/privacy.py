@@ -69,6 +69,14 @@ _TABLE: dict[Role, tuple[Visibility, ...]] = {
     Role.MEDIATOR:     (H,    H,   H,   H,   H,   H,    H,    H,     R,    H,    H,    H,    H),
     Role.MONITOR:      (R,    H,   H,   H,   H,   H,    H,    H,     S,    H,    H,    S,    S),
     Role.TENANT:       (R,    H,   H,   H,   H,   H,    H,    S,     S,    H,    R,    S,    S),
+    Role.DEBT_HELP:    (S,    H,   H,   R,   H,   H,    H,    H,     S,    H,    H,    H,    H),
+    Role.CRISIS_TEAM:  (S,    H,   H,   R,   H,   H,    H,    H,     S,    H,    H,    H,    H),
+}
+#: roles that may know signals of these kinds only, facts only: the municipality's debt help
+#: and crisis team hear of rent arrears (N11), nothing else of the case
+KIND_SCOPE: dict[Role, frozenset[SignalKind]] = {
+    Role.DEBT_HELP: frozenset({SignalKind.MISSED_RENT}),
+    Role.CRISIS_TEAM: frozenset({SignalKind.MISSED_RENT}),
 }
 DEFAULT_POLICY: dict[Role, dict[Info, Visibility]] = {
     role: dict(zip(_COLUMNS, row, strict=True)) for role, row in _TABLE.items()}
@@ -96,6 +104,11 @@ FIELD_CLASSES: dict[str, str] = {
     "signal.complainant": "complainant",
     "window.reason": "the window's subject: its signal's detail class, or free text",
     "report.answer": "tenant_report (the tenant's guided answers become its note)",
+    "trajectory.agreement": "agreement (the support agreement)",
+    "trajectory.lease_ref": "agreement (which new lease the agreement is part of)",
+    "trajectory.closing_note": "evaluation (why a trajectory closed so)",
+    "trajectory_evaluation.note": "evaluation (what a periodic evaluation found)",
+    "reflection.answers": "evaluation (a reflection on a closing, N12)",
 }
 
 #: kinds whose very existence is of a class beyond the facts
@@ -149,6 +162,9 @@ class Policy:
             # the tenant sees their own reports, and complaints only once the team has
             # discussed them with the tenant (released)
             return Visibility.SHOWN if signal.released_to_tenant else Visibility.HIDDEN
+        scope = KIND_SCOPE.get(role)
+        if scope is not None and signal.kind not in scope:
+            return Visibility.HIDDEN
         facts = self.sees(role, Info.FACTS)
         special = EXISTENCE_CLASS.get(signal.kind)
         if special is not None:

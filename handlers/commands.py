@@ -304,9 +304,11 @@ async def cmd_help(req: Request, args: list[str]) -> None:
                   req.t("help.release"), req.t("help.digest")]
     if roles:
         lines.append(req.t("help.quiet"))
+    lines += _trajectory_help(req, roles)
     lines += [req.t("help.cases"), req.t("help.status"), req.t("help.start"),
               req.t("help.language"), req.t("help.mydata"), req.t("help.forget")]
     if me.is_coordinator:
+        lines.append(req.t("help.evaluation_report"))
         lines.append(req.t("help.roles_list", roles=", ".join(
             f"{r.value} ({i18n.role_name(req.lang, r)})" for r in Role)))
     if roles:
@@ -314,3 +316,27 @@ async def cmd_help(req: Request, args: list[str]) -> None:
         lines.append(req.t("help.kinds_list", kinds=", ".join(
             f"{k.value} ({i18n.kind_name(req.lang, k)})" for k in kinds)))
     req.reply("\n".join(lines))
+
+
+def _trajectory_help(req: Request, roles: list[Role]) -> list[str]:
+    """The trajectory's, rent arrears' and reflection's commands, for the roles that use
+    them (handlers/trajectories.py)."""
+    from bot.domain import trajectory  # noqa: PLC0415
+    from bot.services import reflection  # noqa: PLC0415
+
+    held = set(roles)
+    lines = []
+    if held & (trajectory.PROPOSERS | trajectory.AGREEMENT_WRITERS | trajectory.EVALUATORS
+               | trajectory.CONSENT_RECORDERS | {Role.MUNICIPALITY}):
+        lines.append(req.t("help.trajectory"))
+    if held & trajectory.CONSENT_RECORDERS:
+        lines.append(req.t("help.consent"))
+    if held & trajectory.AGREEMENT_WRITERS:
+        lines.append(req.t("help.agreement"))
+    if held & trajectory.EVALUATORS:
+        lines.append(req.t("help.evaluate"))
+    if held & reflection.ROLES:
+        lines.append(req.t("help.reflect"))
+    if Role.LANDLORD in held:
+        lines.append(req.t("help.judgment"))
+    return lines

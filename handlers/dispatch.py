@@ -26,7 +26,7 @@ from bot.services import chats, choices, inbox
 from bot.services.cases import join_spaced_codes
 from bot.services.context import ServiceContext
 from bot.transports.base import Audience, Incoming
-from handlers import clocks, commands, groups, needtoknow, privacy
+from handlers import clocks, commands, groups, needtoknow, privacy, trajectories
 from handlers.commands import Reply, Request
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,19 @@ COMMANDS: dict[str, Handler] = {
     "sluitzaak": privacy.cmd_close_case, "closecase": privacy.cmd_close_case,
     "toegangslog": privacy.cmd_access_log, "accesslog": privacy.cmd_access_log,
     "mijngegevens": privacy.cmd_my_data, "mydata": privacy.cmd_my_data,
+    # trajectories (the last chance, the breakthrough track), rent arrears, reflection, the
+    # evaluation report (handlers/trajectories.py)
+    "traject": trajectories.cmd_trajectory, "trajectory": trajectories.cmd_trajectory,
+    "instemming": trajectories.cmd_consent, "consent": trajectories.cmd_consent,
+    "afspraak": trajectories.cmd_agreement, "agreement": trajectories.cmd_agreement,
+    "huurcontract": trajectories.cmd_lease, "lease": trajectories.cmd_lease,
+    "evaluatie": trajectories.cmd_evaluate, "evaluate": trajectories.cmd_evaluate,
+    "trajectsluiten": trajectories.cmd_close_trajectory,
+    "closetrajectory": trajectories.cmd_close_trajectory,
+    "reflectie": trajectories.cmd_reflect, "reflect": trajectories.cmd_reflect,
+    "vonnis": trajectories.cmd_judgment, "judgment": trajectories.cmd_judgment,
+    "evaluatierapport": trajectories.cmd_evaluation_report,
+    "evaluationreport": trajectories.cmd_evaluation_report,
 }
 
 #: the commands that work in a group; the bot ignores everything else said there, and any

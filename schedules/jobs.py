@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import time
 from functools import partial
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
+from bot.services.evaluation_report import remind_yearly
 from bot.services.retention import Purged, purge_due
 from bot.services.summaries import send_digests
 from bot.services.updates import prune_processed
@@ -87,3 +89,13 @@ def processed_updates_job(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext
     processed_updates_after``."""
     return RepeatingJob("kortelijn-processed-updates", IntervalTrigger(hours=1),
                         partial(prune_processed, new_uow, ctx), did=lambda _n: False)
+
+
+def yearly_evaluation_job(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, timezone: str,
+                          at: time, after_run: Callable[[], None]) -> RepeatingJob[int]:
+    """Daily at ``[reports] yearly_check_at`` local: when a year has passed since the last
+    yearly evaluation report (or the first case), the coordinators get the reminder to
+    evaluate the cooperation, with the report (N12)."""
+    trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=ZoneInfo(timezone))
+    return RepeatingJob("kortelijn-yearly-evaluation", trigger,
+                        partial(remind_yearly, new_uow, ctx), after_run=after_run)

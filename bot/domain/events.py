@@ -31,6 +31,16 @@ class Event(enum.StrEnum):
     CHAT_LINKED = "chat_linked"
     CHAT_UNLINKED = "chat_unlinked"
     CASE_CLOSED = "case_closed"
+    # trajectories (bot/domain/trajectory.py), rent arrears, reflections
+    TRAJECTORY_PROPOSED = "trajectory_proposed"
+    TRAJECTORY_CONSENT = "trajectory_consent"
+    TRAJECTORY_AGREEMENT = "trajectory_agreement"
+    TRAJECTORY_LEASE = "trajectory_lease"
+    TRAJECTORY_STARTED = "trajectory_started"
+    TRAJECTORY_EVALUATED = "trajectory_evaluated"
+    TRAJECTORY_CLOSED = "trajectory_closed"
+    EVICTION_JUDGMENT = "eviction_judgment"
+    REFLECTION_RECORDED = "reflection_recorded"
 
 
 # --- what an aggregate's method returns: one event per change it made -----------------------

@@ -38,6 +38,10 @@ class Role(enum.StrEnum):
     MEDIATOR = "mediator"
     MONITOR = "monitor"
     TENANT = "tenant"
+    #: the municipality's debt help (schuldhulpverlening): early rent-arrears signals (N11)
+    DEBT_HELP = "debt_help"
+    #: the municipality's crisis team: alerted at an eviction judgment on rent arrears (N11)
+    CRISIS_TEAM = "crisis_team"
 
 
 #: the care team sees the whole case
@@ -78,10 +82,12 @@ ROLE_WORDS: dict[Role, tuple[str, ...]] = {
     Role.LANDLORD: ("verhuurder", "corporatie", "woningcorporatie", "woonconsulent",
                     "wijkbeheerder"),
     Role.POLICE: ("politie", "wijkagent", "agent"),
-    Role.MUNICIPALITY: ("gemeente", "schuldhulp", "wijkteam", "crisisteam"),
+    Role.MUNICIPALITY: ("gemeente", "wijkteam"),
     Role.MEDIATOR: ("buurtbemiddeling", "bemiddelaar", "bemiddeling"),
     Role.MONITOR: ("procesmonitor", "monitor", "process_monitor"),
     Role.TENANT: ("deelnemer", "huurder", "bewoner"),
+    Role.DEBT_HELP: ("schuldhulp", "schuldhulpverlening", "schuldhulpverlener", "debthelp"),
+    Role.CRISIS_TEAM: ("crisisteam", "crisisdienst", "crisis"),
 }
 
 SIGNAL_WORDS: dict[SignalKind, tuple[str, ...]] = {
@@ -145,6 +151,9 @@ def kinds_for(role: Role) -> tuple[SignalKind, ...]:
         return tuple(
             k for k in SignalKind if k not in TENANT_REPORTS and k is not SignalKind.CARE_CONCERN
         )
+    if role in (Role.DEBT_HELP, Role.CRISIS_TEAM):
+        # the municipality's debt help and crisis team know of rent arrears only (N11)
+        return (SignalKind.OTHER,)
     # mediator and monitor pass on what they notice, without care details
     return (SignalKind.THREATENED_NUISANCE, SignalKind.OTHER)
 
@@ -167,11 +176,12 @@ def route_signal(kind: SignalKind, poster: Role) -> Routing:
 
     A signal from outside the care team goes to the coach (or the team lead when the case has no
     coach). A signal from the care team goes to the landlord, except a care concern, which stays
-    inside the care team. A missed rent payment is also signalled to the municipality (N11).
+    inside the care team. A missed rent payment is also signalled to the municipality and to
+    its debt help, where the case has them (N11).
     """
     informed: tuple[Role, ...] = ()
-    if kind is SignalKind.MISSED_RENT and poster is not Role.MUNICIPALITY:
-        informed = (Role.MUNICIPALITY,)
+    if kind is SignalKind.MISSED_RENT and poster not in (Role.MUNICIPALITY, Role.DEBT_HELP):
+        informed = (Role.MUNICIPALITY, Role.DEBT_HELP)
     if poster in CARE_TEAM:
         if kind is SignalKind.CARE_CONCERN:
             other = Role.TEAM_LEAD if poster is Role.COACH else Role.COACH

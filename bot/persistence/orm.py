@@ -451,3 +451,93 @@ class TransportState(Base):
     key: Mapped[str] = mapped_column(EncryptedAddress("transport_state.key"))
     value: Mapped[str] = mapped_column(EncryptedText("transport_state.value"))
     updated_at: Mapped[datetime]
+
+
+# --- trajectories (issue 11: the last chance, the breakthrough track, reflections, the yearly
+# evaluation); free text is encrypted, each of its class (docs/PRIVACY.md)
+
+class TrajectoryRow(Base):
+    """A last-chance trajectory or a breakthrough track of a case
+    (``bot/domain/trajectory.py``)."""
+
+    __tablename__ = "trajectories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    proposed_at: Mapped[datetime]
+    proposed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    proposed_role: Mapped[str | None] = mapped_column(String(32))
+    consented_at: Mapped[datetime | None]
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_by_tenant: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the support agreement (class agreement)
+    agreement: Mapped[str | None] = mapped_column(EncryptedText("trajectories.agreement"))
+    agreement_at: Mapped[datetime | None]
+    #: which new lease it is part of (class agreement)
+    lease_ref: Mapped[str | None] = mapped_column(EncryptedText("trajectories.lease_ref"))
+    lease_linked_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    minimum_until: Mapped[datetime | None]
+    evaluations: Mapped[int] = mapped_column(Integer, default=0)
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+    closed_at: Mapped[datetime | None]
+    closure: Mapped[str | None] = mapped_column(String(16))
+    #: why it closed so (class evaluation)
+    closing_note: Mapped[str | None] = mapped_column(
+        EncryptedText("trajectories.closing_note"))
+    #: the evaluation window (N10) now running
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
+
+
+class TrajectoryEvaluationRow(Base):
+    """One periodic evaluation of a trajectory, with its outcome."""
+
+    __tablename__ = "trajectory_evaluations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(
+        ForeignKey("trajectories.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    period: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    role: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    #: what was evaluated (class evaluation)
+    note: Mapped[str | None] = mapped_column(EncryptedText("trajectory_evaluations.note"))
+    #: the N10 window it met
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
+
+
+class ReflectionRow(Base):
+    """A reflection on a closed case or trajectory (N12), the answers of its conversation."""
+
+    __tablename__ = "reflections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    trajectory_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trajectories.id", ondelete="SET NULL"))
+    #: case or trajectory
+    subject: Mapped[str] = mapped_column(String(16))
+    after_eviction: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime]
+    by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    role: Mapped[str | None] = mapped_column(String(32))
+    #: the answers (class evaluation)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("reflections.answers"),
+                                                    default=dict)
+
+
+class EvaluationReportRow(Base):
+    """An evaluation report of the cooperation (no case content), made yearly or on demand:
+    the yearly reminder is due when no yearly one was made since its moment."""
+
+    __tablename__ = "evaluation_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    made_at: Mapped[datetime] = mapped_column(index=True)
+    #: yearly or on_demand
+    reason: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    made_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))

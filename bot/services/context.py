@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.config import (
     DigestSettings,
@@ -41,3 +43,7 @@ class ServiceContext:
     note_limit: int = 2000
     #: how long a closed case and the access log are kept
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    #: where the evaluation reports (PDF, CSV) are written until they can be sent as
+    #: documents (bot/services/evaluation_report.py)
+    reports_dir: Path = field(
+        default_factory=lambda: Path(tempfile.gettempdir()) / "kortelijn-reports")

@@ -98,6 +98,8 @@ class Definition:
     cancelled_key: str
     #: placeholders of a prompt beyond ``code`` (the case)
     facts: Facts = field(default=_no_facts)
+    #: it may also run in a closed case (a reflection on the closing)
+    closed_cases: bool = False
 
     @property
     def name(self) -> str:
@@ -170,7 +172,7 @@ async def start(cmd: StartConversation, uow: UnitOfWork, ctx: ServiceContext) ->
         case = cases[0]
     else:
         raise WhichCase(tuple(c.code for c in cases))
-    if case.status != "open":
+    if case.status != "open" and not (definition.closed_cases and case.purged_at is None):
         raise errors.CaseClosed(code=case.code)
     now = ctx.clock.now()
     row = await uow.conversations.start(

@@ -71,6 +71,10 @@ async def close_case(cmd: CloseCase, uow: UnitOfWork, ctx: ServiceContext) -> Cl
                 uow, person_id,
                 lambda lang: i18n.t(lang, "retention.closed_notice", code=case.code),
                 now, case_id=case.id)
+    # N12: the partners are invited to reflect on the closing (especially after an eviction)
+    from bot.services import reflection  # noqa: PLC0415 - reflection imports the runner
+
+    await reflection.ask(uow, ctx, case, None, subject="case")
     await uow.flush()
     return ClosedCase(code=case.code, cancelled=cancelled,
                       purge_after=now + ctx.retention.closed_case_after)
@@ -110,6 +114,10 @@ async def purge_case(uow: UnitOfWork, case_id: int, now: datetime) -> str | None
         delete(orm.DeadlineRow).where(orm.DeadlineRow.window_id.in_(windows)),
         delete(orm.WindowRow).where(orm.WindowRow.case_id == case_id),
         delete(orm.TimelineRow).where(orm.TimelineRow.case_id == case_id),
+        delete(orm.ReflectionRow).where(orm.ReflectionRow.case_id == case_id),
+        delete(orm.TrajectoryEvaluationRow).where(
+            orm.TrajectoryEvaluationRow.case_id == case_id),
+        delete(orm.TrajectoryRow).where(orm.TrajectoryRow.case_id == case_id),
         delete(orm.OutboxRow).where(orm.OutboxRow.case_id == case_id),
         delete(orm.SignalRow).where(orm.SignalRow.case_id == case_id),
         delete(orm.PatternProposal).where(orm.PatternProposal.case_id == case_id),

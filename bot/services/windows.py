@@ -275,10 +275,15 @@ async def subject_renderer(uow: UnitOfWork, window: Window) -> Callable[[str], s
 def action_text(lang: str, window: Window) -> str:
     if window.norm is Norm.N1_SIGNAL_FOLLOW_UP and window.signal_id is not None:
         return i18n.t(lang, "window.action_ack", number=window.signal_id)
+    if window.norm is Norm.N10_EVALUATION:
+        # a trajectory's evaluation is met by recording it (bot/services/trajectories.py)
+        return i18n.t(lang, "window.action_evaluate")
     return i18n.t(lang, "window.action_done", number=window.id)
 
 
 def action_choices(lang: str, window: Window) -> list[Option]:
+    if window.norm is Norm.N10_EVALUATION:
+        return []  # recorded with its outcome (/evaluatie), not ticked off
     if window.norm is Norm.N1_SIGNAL_FOLLOW_UP and window.signal_id is not None:
         return [option(Action.ACKNOWLEDGE, window.signal_id, i18n.t(lang, "button.ack"),
                        label_key="button.ack",

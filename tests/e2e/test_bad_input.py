@@ -38,7 +38,8 @@ from tests.support.profiles import examples
 #: the people of the case, by name and the role word they join with
 PEOPLE = (("Lotte", "verhuurder"), ("Bram", "begeleider"), ("Bea", "begeleider"),
           ("Tara", "teamleider"), ("Wout", "wijkagent"), ("Gert", "gemeente"),
-          ("Mia", "bemiddelaar"), ("Pim", "procesmonitor"), ("Dirk", "deelnemer"))
+          ("Mia", "bemiddelaar"), ("Pim", "procesmonitor"), ("Dirk", "deelnemer"),
+          ("Sanne", "schuldhulp"), ("Kees", "crisisteam"))
 SENDERS = ("Coordinator", *(name for name, _ in PEOPLE), "Vreemde")
 GROUP = "groep-fuzz"
 
@@ -57,6 +58,9 @@ NASTY = (
     "verstuur", "zorgteam", "niet", "bevestig", "uit", "nl", "en", "de",
     "verhuurder", "begeleider", "deelnemer", "gemeente", "coach", "landlord",
     "geluid", "huur", "zorg", "harassed_tenant", "N3", "n5", "N7", "N99", "Bea", "bea",
+    # trajectories, rent arrears, the evaluation report
+    "laatstekans", "doorbraak", "start", "erkend", "goed", "bijsturen", "niet_nagekomen",
+    "positief", "negatief", "schuldhulp", "crisisteam", "2026", "1999", "99999", "٢٠٢٦",
 )
 
 arguments = st.one_of(
@@ -208,3 +212,20 @@ async def test_every_command_with_the_worst_arguments(world: World) -> None:
             await check_one(world, "Bram", word, [nasty], False)
         await check_one(world, "Bram", word, ["{case}", "99999999999wd", "reden"], False)
         await check_one(world, "Lotte", word, ["T1", "P99999999999Y", "x" * 600], False)
+
+
+async def test_the_trajectory_commands_in_every_role(world: World) -> None:
+    """The trajectory's commands, in their order and out of it, by every role, with the
+    words they take and with nonsense: a clear answer each time, nothing half-written."""
+    lines = (["{case}", "laatstekans"], ["{case}", "erkend"], ["{case}", "x" * 3000],
+             ["{case}", "\x00 afspraak"], ["{case}", "start"], ["{case}", "goed", "x" * 3000],
+             ["{case}", "bijsturen", "a\x00b"], ["{case}", "positief"], ["{case}", "negatief"],
+             ["{case}"], ["١٢"], ["{case}", "99999"])
+    words = ("traject", "instemming", "afspraak", "huurcontract", "evaluatie",
+             "trajectsluiten", "reflectie", "vonnis", "evaluatierapport")
+    for word in words:  # the coach tries every line, in order
+        for args in lines:
+            await check_one(world, "Bram", word, list(args), False)
+    for i, sender in enumerate(s for s in SENDERS if s != "Bram"):  # everyone else, in turn
+        for j, word in enumerate(words):
+            await check_one(world, sender, word, list(lines[(i + j) % len(lines)]), False)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.clock import ManualClock
@@ -80,7 +80,8 @@ STRANGER = "Vreemdeling"
 ROLE_WORDS = {Role.COACH: "begeleider", Role.TEAM_LEAD: "teamleider",
               Role.LANDLORD: "verhuurder", Role.POLICE: "wijkagent",
               Role.MUNICIPALITY: "gemeente", Role.MEDIATOR: "bemiddelaar",
-              Role.MONITOR: "procesmonitor", Role.TENANT: "deelnemer"}
+              Role.MONITOR: "procesmonitor", Role.TENANT: "deelnemer",
+              Role.DEBT_HELP: "schuldhulp", Role.CRISIS_TEAM: "crisisteam"}
 #: what kind of information a marker stands for, beyond the policy's classes
 NAME, REASON = "name", "reason"
 SIGNAL_REF = re.compile(r"(?<![\w/T])#(\d+)\b|/(?:ok|ack|bekijk|view|toelichting|note) (\d+)")
@@ -171,16 +172,19 @@ class Plan:
 
 
 OPTIONAL = (Role.COACH, Role.TEAM_LEAD, Role.LANDLORD, Role.POLICE, Role.MUNICIPALITY,
-            Role.MEDIATOR, Role.MONITOR, Role.TENANT)
+            Role.MEDIATOR, Role.MONITOR, Role.TENANT, Role.DEBT_HELP, Role.CRISIS_TEAM)
 ACTIONS = ("signal", "signal", "signal", "note", "ack", "ack", "pause", "extend", "resume",
            "away", "back", "link", "unlink", "release", "resolve", "report", "forget",
-           "read", "read", "advance", "advance", "window", "say")
+           "read", "read", "advance", "advance", "window", "say",
+           # trajectories (agreement and evaluation markers), rent arrears, reflection
+           "trajectory", "trajectory", "trajectory", "judgment", "reflect")
 
 plans = st.builds(
     Plan,
     extra=st.lists(st.sampled_from(OPTIONAL), min_size=2, max_size=8).map(tuple),
     colleague_role=st.sampled_from((None, Role.POLICE, Role.LANDLORD, Role.MUNICIPALITY,
-                                    Role.MEDIATOR, Role.MONITOR, Role.TENANT)),
+                                    Role.MEDIATOR, Role.MONITOR, Role.TENANT,
+                                    Role.DEBT_HELP, Role.CRISIS_TEAM)),
     group_members=st.lists(st.booleans(), min_size=11, max_size=11).map(tuple),
     # most members of a group never write in it
     group_writers=st.lists(st.integers(0, 5).map(lambda x: x == 0), min_size=11,
@@ -281,6 +285,15 @@ async def signals_of(w: World) -> list[Signal]:
         case = await uow.cases.by_code(w.case)
         assert case is not None
         return await uow.signals.of_case(case.id)
+
+
+async def has_trajectory(w: World) -> bool:
+    app = w.bot.app
+    assert app is not None
+    async with app.new_uow() as uow:
+        case = await uow.cases.by_code(w.case)
+        assert case is not None
+        return await uow.trajectories.current(case.id) is not None
 
 
 async def windows_of(w: World) -> list[int]:
@@ -428,7 +441,52 @@ async def act(w: World, action: tuple[int, ...]) -> None:
                                   timedelta(hours=49), timedelta(days=8)], b))
     elif kind == "window":
         await send(w, who, f"/termijn {w.case} {pick(['N2', 'N3', 'N5', 'N6', 'N7'], b)}")
+    elif kind == "trajectory":
+        await trajectory_step(w, who, b, c)
+    elif kind == "judgment":
+        await send(w, who, f"/vonnis {w.case}")
+    elif kind == "reflect":
+        await send(w, who, f"/reflectie {w.case}")
+        for _ in range(3):
+            await send(w, who, marker(w, Info.EVALUATION.value, author=who).text)
+        await send(w, who, "1")
     await check(w)
+
+
+async def trajectory_step(w: World, who: str, b: int, c: int) -> None:
+    """One step of a trajectory by whoever: propose, consent, the agreement, the lease,
+    start, evaluate, close. The agreement, the lease, an evaluation's note and a closing note
+    carry markers of their classes (agreement, evaluation)."""
+    step = b % 7
+    if step != 0 and not await has_trajectory(w):
+        await send(w, name_for(w, 0), f"/traject {w.case} laatstekans")  # the coach proposes
+    if step == 0:
+        await send(w, who, f"/traject {w.case} {pick(['laatstekans', 'doorbraak'], c)}")
+    elif step == 1:
+        await send(w, who, f"/instemming {w.case}" + (" erkend" if c % 2 else ""))
+    elif step in (2, 3):
+        text = marker(w, Info.AGREEMENT.value, author=who)
+        word = "/afspraak" if step == 2 else "/huurcontract"
+        before = len(w.sent)
+        await send(w, who, f"{word} {w.case} {text.text}")
+        await positive_case_text(w, who, text, before, "vastgelegd")
+    elif step == 4:
+        await send(w, who, f"/traject {w.case} start")
+    elif step == 5:
+        note = marker(w, Info.EVALUATION.value, author=who)
+        outcome = pick(["goed", "bijsturen", "niet_nagekomen"], c)
+        before = len(w.sent)
+        await send(w, who, f"/evaluatie {w.case} {outcome} {note.text}")
+        await positive_case_text(w, who, note, before, "vastgelegd")
+    else:
+        note = marker(w, Info.EVALUATION.value, author=who)
+        closure = pick(["negatief", "positief"], c)
+        before = len(w.sent)
+        await send(w, who, f"/trajectsluiten {w.case} {closure} {note.text}")
+        await positive_case_text(w, who, note, before, f"traject {closure} afgesloten")
+        # a reflection may have begun: stop it, so that typed text is no answer to it
+        await send(w, who, "/annuleer")
+    await send(w, who, f"/traject {w.case}")
 
 
 def _is(w: World, name: str, person_id: int) -> bool:
@@ -451,6 +509,9 @@ def may_read(w: World, name: str, m: Marker, signals: dict[int, Signal]) -> bool
     if m.info == REASON:
         return bool(roles & CARE_TEAM) and DEFAULT.best(roles, Info.FREE_TEXT) is \
             Visibility.SHOWN
+    if m.info in (Info.AGREEMENT.value, Info.EVALUATION.value):
+        # a trajectory's text: its class, case-wide (not about a signal)
+        return DEFAULT.best(roles, Info(m.info)) is Visibility.SHOWN
     signal = signals.get(m.signal_id or -1)
     if signal is None:
         return False
@@ -560,6 +621,22 @@ async def positive_note(w: World, signal_id: int) -> None:
             assert got, f"{name} ({w.roles[name]}) may read note {m.text} but never got it"
 
 
+async def positive_case_text(w: World, actor: str, text: Marker, before: int, done: str
+                             ) -> None:
+    """A trajectory's text that was recorded (the actor was told so): every member whose
+    roles see its class (agreement, evaluation) received it."""
+    new = w.sent[before:]
+    if not any(chat == console_address(actor) and done in t and text.text not in t
+               for chat, t in new):
+        return  # refused: nothing to receive
+    for name in w.members():
+        if name == actor or DEFAULT.best(w.roles[name], Info(text.info)) is not \
+                Visibility.SHOWN:
+            continue
+        got = [t for chat, t in new if chat == console_address(name) and text.text in t]
+        assert got, f"{name} ({w.roles[name]}) may read {text.info} {text.text} but never got it"
+
+
 async def positive_reason(w: World, actor: str, reason: Marker, before: int) -> None:
     """A pause or extension that was made: the team lead reads its reason."""
     new = w.sent[before:]
@@ -615,6 +692,15 @@ async def run(bot: ConsoleHarness, plan: Plan) -> World:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(plan=plans)
+@example(plan=Plan(  # a whole trajectory, rent arrears and a reflection, every role present
+    extra=(Role.TEAM_LEAD, Role.LANDLORD, Role.POLICE, Role.MUNICIPALITY, Role.MEDIATOR,
+           Role.MONITOR, Role.TENANT, Role.DEBT_HELP, Role.CRISIS_TEAM),
+    colleague_role=Role.MONITOR, group_members=(True,) * 11, group_writers=(False,) * 11,
+    stranger=False,
+    actions=(*((ACTIONS.index("trajectory"), a, b, c) for a, b, c in (
+        (0, 0, 0), (7, 1, 1), (0, 1, 1), (0, 2, 0), (2, 3, 0), (6, 4, 0), (6, 5, 0),
+        (0, 5, 1), (2, 6, 0))), (ACTIONS.index("signal"), 3, 0, 1),
+        (ACTIONS.index("judgment"), 2, 0, 0), (ACTIONS.index("reflect"), 0, 0, 0))))
 async def test_nothing_leaves_the_bot_that_its_recipient_may_not_see(
         harness: ConsoleHarness, plan: Plan) -> None:
     await run(harness, plan)
