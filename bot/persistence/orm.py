@@ -299,6 +299,10 @@ class OutboxRow(Base):
     attempt_started_at: Mapped[datetime | None]
     #: how often it was sent again although it may have gone out already
     resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: several instances: the one that marked it in flight, and until when that claim holds
+    #: (after it, another instance may resend it); cleared with ``attempt_started_at``
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
 
 
 class OutboxChoice(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
@@ -11,8 +12,13 @@ from bot.services.windows import run_step
 BATCH = 200
 
 
-async def process_due(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -> int:
-    """Carry out every step due by now, in due order; return how many were carried out."""
+async def process_due(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, *,
+                      missed_before: datetime | None = None) -> int:
+    """Carry out every step due by now, in due order; return how many were carried out.
+
+    Each step is claimed in its own transaction (``run_step``): another instance carrying
+    out the same step at the same time finds it claimed and does nothing. Steps due before
+    ``missed_before`` (they fell due while no instance led) are marked late."""
     done = 0
     while True:
         now = ctx.clock.now()
@@ -22,7 +28,8 @@ async def process_due(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) ->
             return done
         for step in steps:
             async with new_uow() as uow:
-                if await run_step(step, uow, ctx):
+                missed = missed_before is not None and step.due_at < missed_before
+                if await run_step(step, uow, ctx, missed=missed):
                     done += 1
                 await uow.commit()
         if len(steps) < BATCH:

@@ -92,7 +92,8 @@ async def test_alive_and_ready(health: HealthServer) -> None:
     assert status == 200
     assert body == {"status": "ready", "database": "reachable",
                     "migrations": f"current ({head_revision()})",
-                    "transports": {"telegram": "connected"}, "role": "leader"}
+                    "transports": {"telegram": "connected"}, "role": "leader",
+                    "receiving": ["telegram"]}
 
 
 async def test_not_ready_when_the_transport_is_gone(tg: TelegramHarness,
