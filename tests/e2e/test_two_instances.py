@@ -216,7 +216,8 @@ async def test_the_leader_killed_twenty_times_loses_and_doubles_nothing(tmp_path
         assert found["signals"] == KILLS  # each posted once, handled once
         steps = found["steps"]
         events = found["events"]
-        assert isinstance(steps, list) and isinstance(events, Counter)
+        assert isinstance(steps, list)
+        assert isinstance(events, Counter)
         # every step of every window ran, exactly once (a reminder carried out after its
         # window's moment, after a takeover, sends nothing and records nothing)
         assert all(outcome_ == "done" for *_, outcome_ in steps)
