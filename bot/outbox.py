@@ -145,6 +145,9 @@ class DeliveryLoop:
         #: are locked (SKIP LOCKED), and expired leases are looked for now and then
         self._shared = shared
         self._next_recovery: datetime | None = None
+        #: rows found locked by another instance's claim: that instance sends them; left
+        #: alone here until the next look for expired claims
+        self._passed: set[int] = set()
 
     def poke(self) -> None:
         """Something was written to the outbox: deliver soon."""
@@ -235,6 +238,7 @@ class DeliveryLoop:
                 self._recovered = True
             now = self._clock.now()
             if self._shared and (self._next_recovery is None or now >= self._next_recovery):
+                self._passed.clear()
                 if await self.recover_expired(now):
                     self._stale = True
                 self._next_recovery = now + self._recovery_every
@@ -265,7 +269,7 @@ class DeliveryLoop:
     async def _look_up(self, now: datetime, waiting: set[str]) -> None:
         self._stale = False
         self._looked_now = True
-        busy = [row_id for row_id, _ in self._inflight.values()]
+        busy = [row_id for row_id, _ in self._inflight.values()] + list(self._passed)
         # each chat in flight may hold back a more urgent message of its own
         limit = max(BATCH, 3 * len(self._inflight) + self._settings.concurrency)
         self._looking = True
@@ -316,7 +320,7 @@ class DeliveryLoop:
         counting the chats in flight; ``None`` when none, or while every slot is taken (a
         slot that frees wakes the loop)."""
         busy_chats = set(self._inflight)
-        busy = [row_id for row_id, _ in self._inflight.values()]
+        busy = [row_id for row_id, _ in self._inflight.values()] + list(self._passed)
         async with self._new_uow() as uow:
             candidates = (await uow.session.execute(
                 select(orm.OutboxRow.transport, orm.OutboxRow.address,
@@ -454,6 +458,7 @@ class DeliveryLoop:
                     select(orm.OutboxRow.id).where(*claimable)
                     .with_for_update(skip_locked=True))).scalar_one_or_none()
                 if locked is None:
+                    self._passed.add(row.id)  # claimed elsewhere meanwhile, or being claimed
                     return None
             result = await uow.session.execute(
                 update(orm.OutboxRow).where(*claimable)
