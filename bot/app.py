@@ -48,6 +48,8 @@ from schedules.wakeup import DeadlineScheduler
 
 log = logging.getLogger(__name__)
 
+#: PostgreSQL: the cases whose due steps are carried out at once
+STEP_CONCURRENCY = 4
 #: on a clean stop, how long the queue may still be delivered before the transports stop
 STOP_FLUSH_SECONDS = 5.0
 
@@ -143,6 +145,8 @@ class KorteLijn:
         self.jobs = AsyncIOScheduler(timezone="UTC")
         self.scheduler = DeadlineScheduler(self.new_uow, self.ctx, after_run=self.delivery.poke,
                                            scheduler=self.jobs)
+        if self.shared:  # a backlog of steps is worked off several cases at a time
+            self.scheduler.concurrency = STEP_CONCURRENCY
         self.digests = digest_job(self.new_uow, self.ctx, after_run=self.delivery.poke)
         # purged cases lose their deadlines: the deadline scheduler re-arms after a purge
         self.retention = retention_job(self.new_uow, self.ctx, settings.bot.timezone,

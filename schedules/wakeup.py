@@ -49,6 +49,8 @@ class DeadlineScheduler:
         #: steps due before this moment are marked late when carried out (they fell due while
         #: no instance led); set when a follower takes over
         self._missed_before: datetime | None = None
+        #: the cases whose due steps are carried out at once (PostgreSQL: several)
+        self.concurrency = 1
 
     async def start(self, *, missed_before: datetime | None = None) -> None:
         """Catch up on everything that fell due while the bot was down (or, taking over,
@@ -81,7 +83,8 @@ class DeadlineScheduler:
         async with self._lock:
             try:
                 done = await process_due(self._new_uow, self._ctx,
-                                         missed_before=self._missed_before)
+                                         missed_before=self._missed_before,
+                                         concurrency=self.concurrency)
             except Exception:
                 log.exception("carrying out deadlines failed; will try again")
                 done = 0
