@@ -39,7 +39,6 @@ from bot.services.transport_state import TransportHost
 from bot.services.windows import reconcile
 from bot.transports.base import Audience, Transport
 from bot.transports.console import ConsoleTransport, console_address
-from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
 from handlers.dispatch import Dispatcher
 from handlers.menu import command_menus
@@ -97,6 +96,9 @@ class KorteLijn:
                 settings.telegram, commands=command_menus(),
                 default_language=settings.bot.default_language)
         if "matrix" in settings.chat_accounts and "matrix" not in self.transports:
+            # matrix-nio is heavy to import: only where a Matrix account is configured
+            from bot.transports.matrix import MatrixTransport  # noqa: PLC0415
+
             self.transports["matrix"] = MatrixTransport(
                 settings.matrix, TransportHost(self.new_uow, "matrix", self.clock,
                                                coordinators=coordinator_identities(settings)),
