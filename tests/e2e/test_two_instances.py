@@ -241,8 +241,9 @@ async def test_the_leader_killed_twenty_times_loses_and_doubles_nothing(tmp_path
             poster = partners[(number - 1) % len(partners)]
             assert any(f"Nieuw signaal #{number} " in m.text for m in api.sent(COACH)), number
             assert any(f"Signaal #{number} " in m.text for m in api.sent(poster)), number
-        # a follower took over within the setting (plus this machine's start-up slack)
-        assert max(takeovers) < TAKEOVER_S + 3.0, takeovers
+        # a follower took over within the setting (plus slack for a loaded machine: the time
+        # is read through /readyz)
+        assert max(takeovers) < TAKEOVER_S + 5.0, takeovers
         for instance in instances:
             for run in range(1, instance.bot.runs + 1):
                 text = instance.bot.log(run)
