@@ -19,7 +19,7 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -193,11 +193,25 @@ class KorteLijn:
         task.add_done_callback(self._tasks.discard)
 
     def _account_changed(self, name: str, _role: str) -> None:
-        self._spawn(self._receive(name))
+        self._spawn(self._retrying(functools.partial(self._receive, name)))
 
     def _role_changed(self, _role: str) -> None:
         if self._started:
-            self._spawn(self._apply_role())
+            self._spawn(self._retrying(self._apply_role))
+
+    async def _retrying(self, change: Callable[[], Awaitable[None]]) -> None:
+        """Apply a change of role; one that fails (the database or the network is away) is
+        tried again after a takeover check's time, until it holds or the role changes."""
+        wait = self.settings.cluster.takeover.total_seconds() / 3
+        while self._started:
+            try:
+                await change()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("changing this instance's role failed; trying again")
+                await asyncio.sleep(wait)
 
     async def _apply_role(self) -> None:
         """Start or stop the timed work to match the role (one change at a time)."""
@@ -206,6 +220,8 @@ class KorteLijn:
                 await self._lead(took_over=self._started)
             elif self.role != "leader" and self._leading:
                 await self._follow()
+            elif self.role == "leader" and not self.scheduler.active:
+                await self._lead(took_over=True)  # an earlier start of the work failed
 
     async def _lead(self, *, took_over: bool) -> None:
         """Become the one doing the timed work: first what fell due meanwhile (marked late
@@ -298,9 +314,9 @@ class KorteLijn:
             self.delivery.set_ready(transport.name)  # wakes delivery: the queue goes now
         self._started = True
         # a role that changed during the start is applied now
-        self._spawn(self._apply_role())
+        self._spawn(self._retrying(self._apply_role))
         for name in self.receivers:
-            self._spawn(self._receive(name))
+            self._spawn(self._retrying(functools.partial(self._receive, name)))
         if self.console is not None:
             # in the terminal, what was queued shows before the first line is typed
             await self.delivery.deliver_due()

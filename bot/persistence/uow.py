@@ -716,7 +716,7 @@ class WindowRepository:
         rows = await self.session.execute(
             select(orm.WindowRow.id, orm.WindowRow.case_id)
             .where(orm.WindowRow.id.in_(window_ids)))
-        return dict(rows.tuples().all())
+        return {window_id: case_id for window_id, case_id in rows.all()}  # noqa: C416
 
     async def claim_step(self, step_id: int, now: datetime, late: bool) -> bool:
         """Mark a step done, once: a second claim (a job fired twice) gets ``False``."""

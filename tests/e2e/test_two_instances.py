@@ -75,16 +75,20 @@ class Instance:
 
 async def leader_of(instances: list[Instance], http: aiohttp.ClientSession,
                     within: float) -> Instance:
-    """The instance that says it leads (exactly one), waiting for one to say so."""
+    """The instance that says it leads (never two; nor two taking the Telegram account's
+    updates), waiting for one to say so."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
-        leading = []
+        leading, polling = [], []
         for instance in instances:
             body = await instance.readiness(http)
             if body is not None and body.get("role") == "leader":
                 leading.append(instance)
+            if body is not None and "telegram" in body.get("receiving", []):  # type: ignore[operator]
+                polling.append(instance)
         assert len(leading) <= 1, [i.name for i in leading]
+        assert len(polling) <= 1, [i.name for i in polling]  # one getUpdates poller a token
         if leading:
             return leading[0]
         assert loop.time() < deadline, "no instance took over"
