@@ -81,6 +81,8 @@ async def empty_and_seed(url: str, codes: list[str]) -> None:
                 person = await uow.persons.add(display_name=f"P{user}", language="nl",
                                                transport="telegram", address=str(user),
                                                now=now)
+                # today's and this week's digests count as sent: the load is signals
+                person.last_daily_digest = person.last_weekly_digest = now
                 await uow.cases.add_member(case.id, person.id, role, None, now)
         await uow.commit()
     await engine.dispose()
