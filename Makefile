@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck synapse bench-deadlines bench-telegram bench-ingest bench-matrix messages clean
+.PHONY: run test lint typecheck synapse bench-deadlines bench-instances bench-telegram bench-ingest bench-matrix messages clean
 
 # Synapse for the Matrix tests and benchmark: its own virtual environment, outside the
 # package's (its pinned dependencies never meet ours), from wheels
@@ -54,8 +54,18 @@ messages: $(STAMP)
 	$(BIN)/pybabel update
 	$(BIN)/pybabel compile
 
+## open deadlines: arming, start-up, memory, lapse latency. SQLite (100,000 windows) unless
+## ARGS names a database (EMPTIED first) and a count, e.g.
+## ARGS="--database postgresql+asyncpg://postgres@127.0.0.1:5432/kortelijn_bench --windows 1000000"
 bench-deadlines: $(STAMP)
-	$(BIN)/python -m bench.deadlines
+	$(BIN)/python -m bench.deadlines $(ARGS)
+
+## two instances on PostgreSQL, 2,000 cases, 60 s of signals and lapses, then the leader
+## killed: messages/s, p99 commit→delivery, takeover, lost, duplicates. The database at
+## KORTELIJN_BENCH_DATABASE_URL is EMPTIED; default
+## postgresql+asyncpg://postgres@127.0.0.1:5432/kortelijn_bench (createdb kortelijn_bench)
+bench-instances: $(STAMP)
+	$(BIN)/python -m bench.instances $(ARGS)
 
 bench-telegram: $(STAMP)
 	$(BIN)/python -m bench.telegram_fanout

@@ -1,11 +1,20 @@
-"""Benchmark: 100,000 open deadlines in SQLite.
+"""Benchmark: many open deadlines (100,000 in SQLite by default; a national deployment's
+1,000,000 on PostgreSQL with ``--database``).
 
 Reports how fast windows are armed, how long the bot takes to start with them all open, its
 resident memory, and the latency from a deadline's moment to its outbox row while the real
-scheduler (APScheduler on the system clock) runs. Targets: start-up under 3 s, p99 under 1 s,
-memory under 200 MB. The last line is one JSON object of the figures.
+scheduler (APScheduler on the system clock) runs. Targets: start-up under 3 s, lapse p99 under
+0.1 s, memory under 200 MB. The start-up reads no window and no step into memory: the
+scheduler asks the index for the earliest pending step only (``windows.next_due``) and carries
+out what is due in batches. The last line is one JSON object of the figures.
 
-    make bench-deadlines            (or: python -m bench.deadlines --windows 100000)
+Beyond a sample armed one by one, the windows are armed in bulk (multi-row inserts, 5,000
+windows a transaction, as for every case's yearly evaluation).
+
+    make bench-deadlines
+    make bench-deadlines ARGS="--database postgresql+asyncpg://…/kortelijn_bench --windows 1000000"
+
+The database named with ``--database`` is EMPTIED first.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from bot.app import KorteLijn
 from bot.config import Settings
@@ -27,6 +36,7 @@ from bot.domain.clock import SystemClock
 from bot.domain.commands import CreateCase, InviteToRole, RedeemInvitation
 from bot.domain.model import Norm, Role
 from bot.persistence import orm
+from bot.persistence.database import create_engine
 from bot.services import cases, windows
 from bot.transports.base import IncomingHandler, Outgoing
 
@@ -110,6 +120,45 @@ async def arm_bulk(app: KorteLijn, case_ids: list[int], count: int, per_transact
     return count / (time.perf_counter() - started)
 
 
+async def arm_copy(app: KorteLijn, case_ids: list[int], count: int,
+                   norm: Norm = Norm.N12_YEARLY_EVALUATION) -> float:
+    """PostgreSQL: bulk-load ``count`` open windows with their steps through COPY (as a
+    migration from another system would), each window as ``open_windows`` arms it, their due
+    moments spread over a day. Returns windows per second."""
+    started = time.perf_counter()
+    policy = app.ctx.policies[norm]
+    now = app.clock.now()
+    due = policy.due(now, app.ctx.policies.calendar)
+    planned = windows.planned_steps(policy, app.ctx, now, due)
+    responsible = ",".join(r.value for r in policy.shape.responsible)
+    async with app.engine.connect() as conn:
+        first = int((await conn.execute(
+            text("SELECT coalesce(max(id), 0) + 1 FROM windows"))).scalar_one())
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        chunk = 100_000
+        for begin in range(0, count, chunk):
+            size = min(chunk, count - begin)
+            ids = range(first + begin, first + begin + size)
+            shift = [timedelta(seconds=(begin + i) * 86_400 / count) for i in range(size)]
+            await raw.copy_records_to_table(
+                "windows", columns=["id", "case_id", "norm", "responsible", "opened_at",
+                                    "base_due_at", "due_at", "status", "policy", "period"],
+                records=[(window_id, case_ids[(begin + i) % len(case_ids)], norm.value,
+                          responsible, now, due + shift[i], due + shift[i], "open",
+                          policy.signature, 1) for i, window_id in enumerate(ids)])
+            await raw.copy_records_to_table(
+                "deadlines", columns=["window_id", "step", "seq", "notify", "urgent", "due_at",
+                                      "late"],
+                records=[(window_id, p.kind.value, p.seq, ",".join(p.notify), p.urgent,
+                          p.due_at + shift[i], False)
+                         for i, window_id in enumerate(ids) for p in planned])
+        await conn.execute(text("SELECT setval(pg_get_serial_sequence('windows', 'id'), "
+                                "(SELECT max(id) FROM windows))"))
+        await conn.commit()
+    return count / (time.perf_counter() - started)
+
+
 async def due_soon(app: KorteLijn, case_ids: list[int], count: int, within_s: float
                    ) -> list[int]:
     """Windows whose lapse falls in the next ``within_s`` seconds, spread evenly."""
@@ -137,9 +186,23 @@ def new_app(url: str) -> KorteLijn:
                      console=False)
 
 
-async def main(total: int, soon: int, within_s: float) -> dict[str, float]:
-    folder = Path(tempfile.mkdtemp(prefix="kortelijn-bench-"))
-    url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+async def empty(url: str) -> None:
+    """A PostgreSQL database named for the benchmark starts empty."""
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def main(total: int, soon: int, within_s: float, database: str | None
+               ) -> dict[str, object]:
+    if database:
+        url = database
+        await empty(url)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="kortelijn-bench-"))
+        url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
 
     app = new_app(url)
     await app.start()
@@ -148,21 +211,33 @@ async def main(total: int, soon: int, within_s: float) -> dict[str, float]:
     single = await arm(app, case_ids, sample)
     print(f"arming one by one, a transaction each: {single:,.0f} windows/s "
           f"({sample:,} windows)")
-    batched = await arm_bulk(app, case_ids, total - sample, per_transaction=1000)
-    print(f"arming in bulk, 1,000 windows per transaction: {batched:,.0f} windows/s "
-          f"({total - sample:,} windows)")
+    bulk = min(total - sample, 20_000)
+    batched = await arm_bulk(app, case_ids, bulk, per_transaction=5000)
+    print(f"arming in bulk, 5,000 windows per transaction: {batched:,.0f} windows/s "
+          f"({bulk:,} windows)")
+    rest = total - sample - bulk
+    if rest and app.engine.dialect.name == "postgresql":
+        copied = await arm_copy(app, case_ids, rest)
+        print(f"loading through COPY: {copied:,.0f} windows/s ({rest:,} windows)")
+    elif rest:
+        more = await arm_bulk(app, case_ids, rest, per_transaction=5000)
+        print(f"arming in bulk: {more:,.0f} windows/s ({rest:,} windows)")
+    if app.engine.dialect.name == "postgresql":
+        async with app.engine.begin() as conn:  # as autovacuum would, after a bulk load
+            await conn.execute(text("ANALYZE"))
     await app.stop()
 
     begin = time.perf_counter()
     app = new_app(url)
     await app.start()
     startup = time.perf_counter() - begin
-    async with app.new_uow() as uow:
-        open_steps = len(list((await uow.session.execute(
-            select(orm.DeadlineRow.id).where(orm.DeadlineRow.done_at.is_(None)))).scalars()))
-    print(f"start-up with {total:,} open windows ({open_steps:,} pending steps): "
-          f"{startup:.2f} s")
     memory = rss_mb()
+    async with app.new_uow() as uow:
+        open_steps = (await uow.session.execute(
+            select(func.count(orm.DeadlineRow.id))
+            .where(orm.DeadlineRow.done_at.is_(None)))).scalar_one()
+    print(f"start-up with {total:,} open windows ({open_steps:,} pending steps, "
+          f"{app.engine.dialect.name}): {startup:.2f} s")
     print(f"resident memory after start-up: {memory:.0f} MB")
 
     ids = await due_soon(app, case_ids, soon, within_s)
@@ -188,16 +263,17 @@ async def main(total: int, soon: int, within_s: float) -> dict[str, float]:
         await asyncio.sleep(0.5)  # a benchmark on the real clock, not a test
     await app.stop()
     if len(latencies) < soon:
-        raise SystemExit(f"only {len(latencies)} of {soon} lapses were carried out")
+        raise SystemExit(f"only {len(rows)} of {soon} lapses were carried out in time")
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
     print(f"lapse latency over {soon:,} deadlines in {within_s:.0f} s: "
           f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
-    verdict = {"startup < 3 s": startup < 3, "p99 < 1 s": p99 < 1, "memory < 200 MB":
+    verdict = {"startup < 3 s": startup < 3, "p99 < 0.1 s": p99 < 0.1, "memory < 200 MB":
                memory < 200}
     print("targets: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in verdict.items()))
-    return {"startup_s": round(startup, 3), "rss_mb": round(memory, 1),
+    return {"windows": total, "database": app.engine.dialect.name,
+            "startup_s": round(startup, 3), "rss_mb": round(memory, 1),
             "arm_per_s": round(batched, 1), "arm_single_per_s": round(single, 1),
             "lapse_p50_s": round(p50, 4), "lapse_p99_s": round(p99, 4)}
 
@@ -209,6 +285,11 @@ if __name__ == "__main__":
                         help="deadlines falling due while the scheduler runs")
     parser.add_argument("--within", type=float, default=20.0,
                         help="seconds over which those deadlines fall due")
+    parser.add_argument("--database", default=None,
+                        help="SQLAlchemy URL of a database to use (EMPTIED first), e.g. "
+                             "postgresql+asyncpg://postgres@127.0.0.1:5432/kortelijn_bench; "
+                             "default: a new SQLite file")
     options = parser.parse_args()
-    figures = asyncio.run(main(options.windows, options.due, options.within))
+    figures = asyncio.run(main(options.windows, options.due, options.within,
+                               options.database))
     print(json.dumps(figures))

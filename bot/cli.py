@@ -109,9 +109,9 @@ async def _serve(app: KorteLijn, address: str) -> None:
 async def _serve_health(app: KorteLijn, address: str) -> None:
     health = None
     if address:
-        # until leader election exists, a single instance is the leader
+        # leader or follower (one instance: the leader), and which accounts it receives
         health = HealthServer(address, app.engine, app.clock, app.transports,
-                              role=lambda: str(getattr(app, "role", "leader")))
+                              role=lambda: app.role, receiving=app.receiving)
         try:
             await health.start()
         except OSError as error:  # the address is taken, or not this machine's

@@ -256,6 +256,9 @@ class DeliverySettings(BaseModel):
     max_backoff: Duration = timedelta(minutes=10)
     #: messages in flight at once, each to another chat (one at a time per chat, in order)
     concurrency: int = Field(default=8, ge=1, le=256)
+    #: several instances: a message one instance has claimed is its own for this long; a
+    #: dead instance's claimed messages are sent by another after it (longer than a request)
+    lease: Duration = timedelta(seconds=60)
 
 
 class ConsoleSettings(BaseModel):
@@ -399,6 +402,25 @@ class ReportSettings(BaseModel):
     yearly_check_at: ClockTime = time(8, 0)
 
 
+class ClusterSettings(BaseModel):
+    """Several instances on one PostgreSQL database (docs/OPERATIONS.md); SQLite: one."""
+
+    #: when the leader (the timed work) or the instance receiving a chat account's updates
+    #: dies or loses its database connection, another instance takes over within this long
+    takeover: Duration = timedelta(seconds=15)
+    #: this instance's name in the database (its claimed messages); '' is host name and
+    #: process id. A stable name (one per instance) lets a restarted instance resend what
+    #: it had in flight at once instead of after the lease
+    instance: str = Field(default="", max_length=64)
+
+    @field_validator("takeover")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("takeover must be longer than 0s; write e.g. '15s'")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="KORTELIJN_",
@@ -423,6 +445,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     @classmethod
     def settings_customise_sources(

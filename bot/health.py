@@ -2,13 +2,14 @@
 
 * ``/healthz``: the process is alive and its event loop answers (200);
 * ``/readyz``: the database answers, its schema is current, every transport is connected,
-  and whether this instance is the leader (runs the timed work) or a follower: 200 when
-  ready, 503 otherwise, with the checks as JSON (never a person or a case);
+  and whether this instance is the leader (runs the timed work) or a follower, and which
+  chat accounts' updates it takes (``receiving``): 200 when ready, 503 otherwise, with the
+  checks as JSON (never a person or a case). With several instances a transport whose
+  account another instance receives (Matrix: one device) shows ``standby``, which is ready;
 * ``/metrics``: Prometheus' text format (``bot/metrics.py``).
 
 A transport says it is connected through an optional ``connected`` property; one without it
-counts as connected once the bot runs (the console). Until leader election exists a single
-instance is the leader.
+counts as connected once the bot runs (the console). A single instance is the leader.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def transport_connected(transport: object) -> bool:
 class HealthServer:
     def __init__(self, address: str, engine: AsyncEngine, clock: Clock,
                  transports: Mapping[str, object],
-                 role: Callable[[], str] = lambda: "leader") -> None:
+                 role: Callable[[], str] = lambda: "leader",
+                 receiving: Callable[[str], bool] = lambda _name: True) -> None:
         parts = split_address(address)
         if parts is None:
             raise ValueError(f"metrics.address: not host:port: {address!r}")
@@ -49,13 +51,27 @@ class HealthServer:
         self._engine = engine
         self._transports = transports
         self._role = role
+        self._receiving = receiving
         self.metrics = Metrics(engine, clock, self._connected,
                                lambda: self._role() == "leader")
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
+    def _states(self) -> dict[str, str]:
+        """connected; standby (not started here: another instance has its account); or
+        disconnected."""
+        states = {}
+        for name, transport in self._transports.items():
+            if transport_connected(transport):
+                states[name] = "connected"
+            elif not self._receiving(name):
+                states[name] = "standby"
+            else:
+                states[name] = "disconnected"
+        return states
+
     def _connected(self) -> dict[str, bool]:
-        return {name: transport_connected(t) for name, t in self._transports.items()}
+        return {name: state != "disconnected" for name, state in self._states().items()}
 
     async def start(self) -> None:
         app = web.Application()
@@ -98,11 +114,11 @@ class HealthServer:
             else:
                 checks["migrations"] = f"behind: at {revision or 'none'}, needs {head}"
                 ready = False
-        connected = self._connected()
-        checks["transports"] = {name: "connected" if up else "disconnected"
-                                for name, up in sorted(connected.items())}
-        ready = ready and all(connected.values())
+        states = self._states()
+        checks["transports"] = dict(sorted(states.items()))
+        ready = ready and "disconnected" not in states.values()
         checks["role"] = self._role()
+        checks["receiving"] = sorted(name for name in states if self._receiving(name))
         return ready, checks
 
     async def _readyz(self, _request: web.Request) -> web.Response:

@@ -9,8 +9,15 @@
   to the database for as long as the process runs, and a second instance is refused with a
   clear message.
 
-Not wired into the bot yet (issue 12, item 1): ``on_change(role)`` is where the scheduler
-would start and stop.
+The bot (``bot/app.py``) holds one for the timed work (``LEADER_LOCK``) and one per chat
+account whose updates only one instance may take (:func:`account_lock`: Telegram allows one
+poller per token, Matrix one sync per device); ``on_change(role)`` starts and stops the work.
+
+A check that hangs (the network went, and the database did not answer) counts as a lost
+connection after ``check_every``; the dedicated connection asks the server to drop it when
+this side stops answering for as long (TCP keepalives and user time-out), so the lock is
+freed for a follower within about ``3 × check_every`` also when the leader's machine
+vanishes without closing its connection.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -36,6 +44,15 @@ LEADER_LOCK = 0x4B4C_6C656164
 
 LEADER = "leader"
 FOLLOWER = "follower"
+
+
+def account_lock(transport: str, account: str) -> int:
+    """The advisory lock key of one chat account's updates (a signed 64-bit number); never
+    the leader's. The account is hashed: a token never reaches the database."""
+    digest = hashlib.blake2b(f"kortelijn-receive:{transport}:{account}".encode(),
+                             digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    return key if key != LEADER_LOCK else key ^ 1
 
 
 class AlreadyRunning(ConfigError):
@@ -120,15 +137,9 @@ class Leadership:
     async def check(self) -> str:
         """Keep the lock (leader) or try for it (follower); the role after the check."""
         try:
-            if self._conn is None:
-                self._conn = await self._engine.connect()
-                await self._conn.execution_options(isolation_level="AUTOCOMMIT")
-            if self.is_leader:
-                await self._conn.execute(text("SELECT 1"))
-            else:
-                taken = (await self._conn.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})).scalar()
-                self._set(LEADER if taken else FOLLOWER)
+            await asyncio.wait_for(self._check(), max(self._check_every, 0.5))
+        except asyncio.CancelledError:
+            raise
         except Exception as error:
             # the connection is gone, and the lock with it: step down at once
             log.warning("leader election: the database connection failed (%s)",
@@ -136,6 +147,27 @@ class Leadership:
             await self._drop_connection(unlock=False)
             self._set(FOLLOWER)
         return self.role
+
+    async def _check(self) -> None:
+        if self._conn is None:
+            self._conn = await self._engine.connect()
+            await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+            await self._keepalive(self._conn)
+        if self.is_leader:
+            await self._conn.execute(text("SELECT 1"))
+        else:
+            taken = (await self._conn.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})).scalar()
+            self._set(LEADER if taken else FOLLOWER)
+
+    async def _keepalive(self, conn: AsyncConnection) -> None:
+        """The server drops this connection (and the lock) when this side stops answering."""
+        idle = max(1, int(self._check_every))
+        for name, value in (("tcp_keepalives_idle", idle), ("tcp_keepalives_interval", idle),
+                            ("tcp_keepalives_count", 2),
+                            ("tcp_user_timeout", int(3000 * self._check_every))):
+            with contextlib.suppress(Exception):  # not on every server, nor over a socket
+                await conn.execute(text(f"SET {name} = {int(value)}"))
 
     def _set(self, role: str) -> None:
         if role != self.role:

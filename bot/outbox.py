@@ -19,6 +19,14 @@ been sent, and they are sent again (a lost message is worse than a doubled one),
 in ``resends`` and logged without content (:func:`resend_count` reads the total). A crash
 before the mark loses nothing (the row stays pending) and sends nothing twice.
 
+Several instances on one PostgreSQL database each run a loop (docs/OPERATIONS.md). The mark
+in flight is also the claim: the row is locked ``FOR UPDATE SKIP LOCKED`` and marked with the
+instance's name (``claimed_by``) and a lease (``lease_until``, ``[delivery] lease``) in one
+short transaction, so a message claimed twice is sent once; a row in flight anywhere is left
+alone by the others, and holds back the messages behind it in its chat (order per chat across
+instances). A claim whose lease ran out (its instance died) is taken back by any instance,
+counted as a resend and sent again; a restarted instance takes back its own at once.
+
 A transport that paces itself raises ``NotYet`` for a chat that may not receive another message
 yet: that chat waits (no attempt counted) while the others go on. A message that can never be
 delivered, or is given up, is reported to the coordinators, facts only, in the same transaction.
@@ -83,9 +91,11 @@ def _first_in_its_chat() -> ColumnElement[bool]:
 def _due(now: datetime, *, skip_ids: Iterable[int], skip_transports: Iterable[str],
          limit: int) -> Select[orm.OutboxRow]:
     """Pending messages due now, most urgent first, then oldest first, except those queued
-    behind an earlier message to the same chat that must go first (order per chat)."""
+    behind an earlier message to the same chat that must go first (order per chat), and those
+    in flight (here or at another instance)."""
     return (select(orm.OutboxRow)
             .where(_first_in_its_chat(), orm.OutboxRow.next_attempt_at <= now,
+                   orm.OutboxRow.attempt_started_at.is_(None),
                    orm.OutboxRow.id.not_in(list(skip_ids)),
                    orm.OutboxRow.transport.not_in(list(skip_transports)))
             .order_by(orm.OutboxRow.priority, orm.OutboxRow.id).limit(limit))
@@ -102,7 +112,8 @@ async def resend_count(uow: UnitOfWork) -> int:
 class DeliveryLoop:
     def __init__(self, new_uow: Callable[[], UnitOfWork], transports: Mapping[str, Transport],
                  clock: Clock, settings: DeliverySettings | None = None, *,
-                 ready: Iterable[str] | None = None) -> None:
+                 ready: Iterable[str] | None = None, instance: str = "",
+                 shared: bool = False) -> None:
         self._new_uow = new_uow
         self._transports = transports
         self._clock = clock
@@ -128,6 +139,15 @@ class DeliveryLoop:
         self._stopping = False
         #: resends of messages that may have gone out, in this process (see ``resend_count``)
         self.resends = 0
+        #: this instance's name on the rows it claims
+        self.instance = instance
+        #: other instances may deliver from the same database (PostgreSQL): claims there
+        #: are locked (SKIP LOCKED), and expired leases are looked for now and then
+        self._shared = shared
+        self._next_recovery: datetime | None = None
+        #: rows found locked by another instance's claim: that instance sends them; left
+        #: alone here until the next look for expired claims
+        self._passed: set[int] = set()
 
     def poke(self) -> None:
         """Something was written to the outbox: deliver soon."""
@@ -217,6 +237,11 @@ class DeliveryLoop:
                 await self.recover_in_flight()
                 self._recovered = True
             now = self._clock.now()
+            if self._shared and (self._next_recovery is None or now >= self._next_recovery):
+                self._passed.clear()
+                if await self.recover_expired(now):
+                    self._stale = True
+                self._next_recovery = now + self._recovery_every
             waiting = set(self._transports) - self._ready
             if self._settings.concurrency - len(self._inflight) <= 0:
                 return None  # a slot that frees wakes the loop
@@ -229,12 +254,22 @@ class DeliveryLoop:
             self._looked_now = False
             if self._settings.concurrency - len(self._inflight) <= 0:
                 return None
-            return await self._next_due(now, waiting)
+            next_at = await self._next_due(now, waiting)
+            if self._shared and self._next_recovery is not None:
+                # another instance's claim may run out: look again by then
+                next_at = min(next_at or self._next_recovery, self._next_recovery)
+            return next_at
+
+    @property
+    def _recovery_every(self) -> timedelta:
+        """How often a shared loop looks for claims whose lease ran out."""
+        return max(min(self._settings.lease / 4, timedelta(seconds=5)),
+                   timedelta(milliseconds=200))
 
     async def _look_up(self, now: datetime, waiting: set[str]) -> None:
         self._stale = False
         self._looked_now = True
-        busy = [row_id for row_id, _ in self._inflight.values()]
+        busy = [row_id for row_id, _ in self._inflight.values()] + list(self._passed)
         # each chat in flight may hold back a more urgent message of its own
         limit = max(BATCH, 3 * len(self._inflight) + self._settings.concurrency)
         self._looking = True
@@ -285,12 +320,13 @@ class DeliveryLoop:
         counting the chats in flight; ``None`` when none, or while every slot is taken (a
         slot that frees wakes the loop)."""
         busy_chats = set(self._inflight)
-        busy = [row_id for row_id, _ in self._inflight.values()]
+        busy = [row_id for row_id, _ in self._inflight.values()] + list(self._passed)
         async with self._new_uow() as uow:
             candidates = (await uow.session.execute(
                 select(orm.OutboxRow.transport, orm.OutboxRow.address,
                        orm.OutboxRow.next_attempt_at)
                 .where(_first_in_its_chat(), orm.OutboxRow.id.not_in(busy),
+                       orm.OutboxRow.attempt_started_at.is_(None),
                        orm.OutboxRow.transport.not_in(list(waiting)))
                 .order_by(orm.OutboxRow.next_attempt_at)
                 .limit(3 * len(busy_chats) + 1))).all()
@@ -303,20 +339,46 @@ class DeliveryLoop:
 
     async def recover_in_flight(self) -> int:
         """Rows marked in flight by an earlier run (it stopped before their outcome was
-        recorded) may have been sent: they are sent again, and counted. Returns how many."""
+        recorded) may have been sent: they are sent again, and counted. Returns how many.
+
+        One instance (SQLite): every such row. Several: those this instance claimed in an
+        earlier run (by its name), those claimed before claims were named, and those whose
+        lease ran out; another instance's live claims are its own."""
+        now = self._clock.now()
+        mine: ColumnElement[bool] = orm.OutboxRow.attempt_started_at.is_not(None)
+        if self._shared:
+            mine = and_(mine, or_(orm.OutboxRow.claimed_by.is_(None),
+                                  orm.OutboxRow.lease_until.is_(None),
+                                  orm.OutboxRow.lease_until <= now,
+                                  *([orm.OutboxRow.claimed_by == self.instance]
+                                    if self.instance else [])))
+        return await self._take_back(mine, "was in flight when the bot stopped")
+
+    async def recover_expired(self, now: datetime) -> int:
+        """Claims whose lease ran out (their instance died, or lost the database): sent
+        again, and counted. Never one of this instance's own requests under way."""
+        busy = [row_id for row_id, _ in self._inflight.values()]
+        return await self._take_back(
+            and_(orm.OutboxRow.attempt_started_at.is_not(None),
+                 orm.OutboxRow.lease_until <= now, orm.OutboxRow.id.not_in(busy)),
+            "was claimed by an instance that stopped")
+
+    async def _take_back(self, which: ColumnElement[bool], why: str) -> int:
         async with self._write_lock, self._new_uow() as uow:
-            ids = list((await uow.session.execute(
-                select(orm.OutboxRow.id).where(orm.OutboxRow.status == "pending",
-                                               orm.OutboxRow.attempt_started_at.is_not(None))
-                .order_by(orm.OutboxRow.id))).scalars())
+            query = (select(orm.OutboxRow.id).where(orm.OutboxRow.status == "pending", which)
+                     .order_by(orm.OutboxRow.id))
+            if self._shared:
+                query = query.with_for_update(skip_locked=True)
+            ids = list((await uow.session.execute(query)).scalars())
             if ids:
                 await uow.session.execute(
                     update(orm.OutboxRow).where(orm.OutboxRow.id.in_(ids)).values(
-                        attempt_started_at=None, resends=orm.OutboxRow.resends + 1))
+                        attempt_started_at=None, claimed_by=None, lease_until=None,
+                        resends=orm.OutboxRow.resends + 1)
+                    .execution_options(synchronize_session=False))
                 await uow.commit()
         for row_id in ids:
-            log.warning("outbox %s was in flight when the bot stopped: it may have been "
-                        "sent; sending it again", row_id)
+            log.warning("outbox %s %s: it may have been sent; sending it again", row_id, why)
         self.resends += len(ids)
         return len(ids)
 
@@ -387,10 +449,21 @@ class DeliveryLoop:
         where the transport shows it, and the recipient's language. ``None`` when the row is
         no longer pending."""
         async with self._write_lock, self._new_uow() as uow:
+            now = self._clock.now()
+            claimable = (orm.OutboxRow.id == row.id, orm.OutboxRow.status == "pending",
+                         orm.OutboxRow.attempt_started_at.is_(None))
+            if self._shared:
+                # the claim: a row another instance is claiming now is skipped, not waited for
+                locked = (await uow.session.execute(
+                    select(orm.OutboxRow.id).where(*claimable)
+                    .with_for_update(skip_locked=True))).scalar_one_or_none()
+                if locked is None:
+                    self._passed.add(row.id)  # claimed elsewhere meanwhile, or being claimed
+                    return None
             result = await uow.session.execute(
-                update(orm.OutboxRow)
-                .where(orm.OutboxRow.id == row.id, orm.OutboxRow.status == "pending")
-                .values(attempt_started_at=self._clock.now())
+                update(orm.OutboxRow).where(*claimable)
+                .values(attempt_started_at=now, claimed_by=self.instance or None,
+                        lease_until=now + self._settings.lease)
                 .execution_options(synchronize_session=False))
             if getattr(result, "rowcount", 0) != 1:
                 return None
@@ -416,6 +489,7 @@ class DeliveryLoop:
                 update(orm.OutboxRow).where(orm.OutboxRow.id == row.id).values(
                     attempts=attempts, status=status, last_error=reason,
                     next_attempt_at=self._clock.now() + delay, attempt_started_at=None,
+                    claimed_by=None, lease_until=None,
                     resends=orm.OutboxRow.resends + (1 if maybe_sent and status == "pending"
                                                      else 0)))
             if status == "failed":
@@ -433,7 +507,8 @@ class DeliveryLoop:
         async with self._write_lock, self._new_uow() as uow:
             await uow.session.execute(
                 update(orm.OutboxRow).where(orm.OutboxRow.id == row_id).values(
-                    next_attempt_at=self._clock.now() + delay, attempt_started_at=None))
+                    next_attempt_at=self._clock.now() + delay, attempt_started_at=None,
+                    claimed_by=None, lease_until=None))
             await uow.commit()
 
     async def _report_failure(self, uow: UnitOfWork, row: orm.OutboxRow, kind: str,
@@ -476,7 +551,8 @@ class DeliveryLoop:
                       failed: orm.OutboxRow | None = None, failure_kind: str = "") -> None:
         values: dict[str, object] = {"status": status, "last_error": error,
                                      "transport_message_id": message_id,
-                                     "attempt_started_at": None}
+                                     "attempt_started_at": None, "claimed_by": None,
+                                     "lease_until": None}
         if status == "sent":
             values["sent_at"] = self._clock.now()
             if not keep_text:

@@ -4,6 +4,10 @@ The database is the source of truth; the scheduler only wakes the bot. One job r
 change (rather than one stored job per deadline) keeps arming as cheap as an indexed look-up, so
 100,000 open windows cost no start-up time, and a restart loses nothing: at start the bot first
 carries out every deadline that passed while it was down, then arms the job for the next.
+
+Several instances: only the leader's scheduler is active (``start``); a follower's is
+paused (``pause``: no wake-up armed, changes ignored) until it becomes the leader, and then
+its first run carries out what fell due while there was none, marked late.
 """
 
 from __future__ import annotations
@@ -40,12 +44,31 @@ class DeadlineScheduler:
         #: set each time a run has finished (tests wait on it instead of on time)
         self.ran = asyncio.Event()
         self._tasks: set[asyncio.Task[object]] = set()
+        #: this instance does the timed work (the leader; always with one instance)
+        self.active = False
+        #: steps due before this moment are marked late when carried out (they fell due while
+        #: no instance led); set when a follower takes over
+        self._missed_before: datetime | None = None
+        #: the cases whose due steps are carried out at once (PostgreSQL: several)
+        self.concurrency = 1
 
-    async def start(self) -> None:
-        """Catch up on everything that fell due while the bot was down, then arm."""
+    async def start(self, *, missed_before: datetime | None = None) -> None:
+        """Catch up on everything that fell due while the bot was down (or, taking over,
+        while no instance led: ``missed_before``), then arm."""
         if not self._scheduler.running:
             self._scheduler.start()
+        self.active = True
+        self._missed_before = missed_before
         await self.run_due()
+        self._missed_before = None
+
+    async def pause(self) -> None:
+        """This instance no longer leads: nothing is armed and changes are ignored."""
+        self.active = False
+        async with self._lock:
+            if self._scheduler.running and self._scheduler.get_job(JOB_ID) is not None:
+                self._scheduler.remove_job(JOB_ID)
+            self.armed_for = None
 
     async def stop(self) -> None:
         if self._scheduler.running:
@@ -53,25 +76,30 @@ class DeadlineScheduler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.active = False
 
     async def run_due(self) -> int:
         """Carry out every due step now and arm the job for the next one."""
         async with self._lock:
             try:
-                done = await process_due(self._new_uow, self._ctx)
+                done = await process_due(self._new_uow, self._ctx,
+                                         missed_before=self._missed_before,
+                                         concurrency=self.concurrency)
             except Exception:
                 log.exception("carrying out deadlines failed; will try again")
                 done = 0
             if done:
                 log.info("carried out %d deadline step(s)", done)
                 self._after_run()
-            await self._arm()
+            if self.active:
+                await self._arm()
         self.ran.set()
         return done
 
     def poke(self) -> None:
         """Deadlines changed: re-arm for the earliest one (soon, on the event loop)."""
-        self._spawn(self._rearm())
+        if self.active:
+            self._spawn(self._rearm())
 
     def changed(self, earliest_added: datetime | None) -> None:
         """A committed unit of work changed deadlines; ``earliest_added`` is the earliest step
@@ -87,7 +115,8 @@ class DeadlineScheduler:
         self.poke()
 
     async def _wake(self) -> None:
-        self._spawn(self.run_due())
+        if self.active:
+            self._spawn(self.run_due())
 
     def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -96,7 +125,8 @@ class DeadlineScheduler:
 
     async def _rearm(self) -> None:
         async with self._lock:
-            await self._arm()
+            if self.active:
+                await self._arm()
 
     async def _arm(self) -> None:
         async with self._new_uow() as uow:

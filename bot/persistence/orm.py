@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
@@ -221,7 +222,12 @@ class DeadlineRow(Base):
 
     __tablename__ = "deadlines"
     __table_args__ = (Index("ix_deadlines_pending", "done_at", "due_at"),
-                      Index("ix_deadlines_late", "late"))
+                      Index("ix_deadlines_late", "late"),
+                      # the earliest pending step, read at every re-arm: the pending ones
+                      # only, in due order (with millions of open windows, one index probe)
+                      Index("ix_deadlines_next", "due_at",
+                            postgresql_where=text("done_at IS NULL"),
+                            sqlite_where=text("done_at IS NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id", ondelete="CASCADE"),
                                            index=True)
@@ -299,6 +305,10 @@ class OutboxRow(Base):
     attempt_started_at: Mapped[datetime | None]
     #: how often it was sent again although it may have gone out already
     resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: several instances: the one that marked it in flight, and until when that claim holds
+    #: (after it, another instance may resend it); cleared with ``attempt_started_at``
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
 
 
 class OutboxChoice(Base):

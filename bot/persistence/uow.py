@@ -711,6 +711,15 @@ class WindowRepository:
                 .order_by(orm.DeadlineRow.due_at, orm.DeadlineRow.id).limit(limit))
         return [_step(r) for r in (await self.session.execute(stmt)).scalars()]
 
+    async def case_ids(self, window_ids: set[int]) -> dict[int, int]:
+        """Each window's case (to carry out the steps of several cases at once)."""
+        if not window_ids:
+            return {}
+        rows = await self.session.execute(
+            select(orm.WindowRow.id, orm.WindowRow.case_id)
+            .where(orm.WindowRow.id.in_(window_ids)))
+        return {window_id: case_id for window_id, case_id in rows.all()}  # noqa: C416
+
     async def claim_step(self, step_id: int, now: datetime, late: bool) -> bool:
         """Mark a step done, once: a second claim (a job fired twice) gets ``False``."""
         result = await self.session.execute(

@@ -287,11 +287,16 @@ async def send_digests(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) -
             daily, weekly_due = _daily_due(holder, ctx, now), _weekly_due(holder, weekly, now)
             if daily or weekly_due:
                 due.append((holder.id, daily, weekly_due))
-    for person_id, daily, weekly_due in due:
+    for person_id, daily_was, weekly_was in due:
         async with new_uow() as uow:
-            person = await uow.persons.get(person_id)
+            # the person's row locked, and asked again: two instances (a leader taking over
+            # from one still finishing a run) never both send one digest
+            person = await uow.session.get(orm.Person, person_id, with_for_update=True,
+                                           populate_existing=True)
             if person is None:
                 continue
+            daily = daily_was and _daily_due(person, ctx, now)
+            weekly_due = weekly_was and _weekly_due(person, weekly, now)
             texts = []
             if daily:
                 since = person.last_daily_digest or now - timedelta(days=1)

@@ -295,10 +295,12 @@ def action_choices(lang: str, window: Window) -> list[Option]:
 
 # --- carrying out a step -----------------------------------------------------------------
 
-async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
-    """Carry out one step of a window's chain, once."""
+async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext, *,
+                   missed: bool = False) -> bool:
+    """Carry out one step of a window's chain, once; ``missed``: it fell due while no
+    instance did the timed work (a takeover), so it is late whatever the delay."""
     now = ctx.clock.now()
-    late = now - step.due_at > ctx.norms.late_after
+    late = missed or now - step.due_at > ctx.norms.late_after
     if not await uow.windows.claim_step(step.id, now, late):
         return False
     uow.deadlines_changed = True

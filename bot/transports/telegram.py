@@ -383,6 +383,9 @@ class TelegramTransport:
         self._poll_trouble: str | None = None
         #: polling back-off after a failure: first delay and cap, in seconds
         self._poll_backoff = poll_backoff
+        #: this instance takes the account's updates (several instances: only the one that
+        #: holds the account's lock, ``bot/leader.py``; the others only send)
+        self.receiving = True
         secret = settings.webhook_secret
         self._secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
         _guard_logs(self._token)
@@ -415,28 +418,54 @@ class TelegramTransport:
         self._app = app
         self.username = self._settings.username or app.bot.username
         await self._register_commands()
+        if self._settings.mode != "webhook":
+            with contextlib.suppress(TelegramError):  # polling and a webhook exclude each other
+                await app.bot.delete_webhook()
+        if self.receiving:
+            await self._start_receiving()
+        log.info("telegram runs (%s) as @%s%s", self._settings.mode, self.username,
+                 "" if self.receiving else ", sending only")
+
+    async def set_receiving(self, receiving: bool) -> None:
+        """Take this account's updates (or stop taking them, and only send) from now on."""
+        self.receiving = receiving
+        if self._app is None:
+            return  # ``start`` does what this says
+        if receiving and self._poller is None and self._runner is None:
+            await self._start_receiving()
+            log.info("telegram: this instance now takes the updates")
+        elif not receiving:
+            # not confirmed here: the instance that took over may be polling already (the
+            # updates it gets again were recorded as handled: each is a no-op)
+            await self._stop_receiving(self._app, confirm=False)
+            log.info("telegram: another instance takes the updates; this one only sends")
+
+    async def _start_receiving(self) -> None:
         if self._settings.mode == "webhook":
             await self._start_webhook()
         else:
-            with contextlib.suppress(TelegramError):  # polling and a webhook exclude each other
-                await app.bot.delete_webhook()
+            self._poll_trouble = None
             self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
-        log.info("telegram runs (%s) as @%s", self._settings.mode, self.username)
+
+    async def _stop_receiving(self, app: Application[Any, Any, Any, Any, Any, Any], *,
+                              confirm: bool = True) -> None:
+        poller, self._poller = self._poller, None
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+            if confirm:
+                await self._confirm_handled(app.bot)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
     async def stop(self) -> None:
         app, self._app = self._app, None
         if app is None:
             return
         try:
-            poller, self._poller = self._poller, None
-            if poller is not None:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poller
-                await self._confirm_handled(app.bot)
-            if self._runner is not None:
-                await self._runner.cleanup()
-                self._runner = None
+            await self._stop_receiving(app)
         finally:
             await app.shutdown()
 
@@ -445,6 +474,8 @@ class TelegramTransport:
         """Started and receiving: polling, or the webhook server up (for /readyz, metrics)."""
         if self._app is None:
             return False
+        if not self.receiving:
+            return True  # sending only: up once started
         if self._settings.mode == "webhook":
             return self._runner is not None
         # our own polling loop runs, and its last getUpdates did not fail

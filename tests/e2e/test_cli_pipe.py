@@ -1,5 +1,6 @@
 """The real entry point: `kortelijn run` as a process, typed into through a pipe, on a fresh
-SQLite file, configured by a TOML file and the environment."""
+database of each kind (an SQLite file; PostgreSQL, where the process is also the leader),
+configured by a TOML file and the environment."""
 
 from __future__ import annotations
 
@@ -37,10 +38,10 @@ class Process:
                     return line
 
 
-async def test_a_case_played_through_a_pipe(tmp_path: Path) -> None:
+async def test_a_case_played_through_a_pipe(tmp_path: Path, database_url: str) -> None:
     config = tmp_path / "kortelijn.toml"
     config.write_text('[console]\ncoordinator = "Coco"\n')
-    env = {**os.environ, "KORTELIJN_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/k.db",
+    env = {**os.environ, "KORTELIJN_DATABASE__URL": database_url,
            "KORTELIJN_CONFIG": str(config)}
     env.pop("KORTELIJN_TEST_DATABASE_URL", None)
     proc = await asyncio.create_subprocess_exec(

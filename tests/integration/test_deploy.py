@@ -88,7 +88,12 @@ def test_compose_migrates_once_before_two_bots_on_one_postgresql() -> None:
         url = services[bot]["environment"]["KORTELIJN_DATABASE__URL"]
         assert url.startswith("postgresql+asyncpg://")
         assert "@postgres:5432/" in url
-    assert services["bot-1"]["environment"] == services["bot-2"]["environment"]
+    # the same configuration, each instance under its own stable name
+    one, two = (dict(services[bot]["environment"]) for bot in ("bot-1", "bot-2"))
+    assert (one.pop("KORTELIJN_CLUSTER__INSTANCE"), two.pop("KORTELIJN_CLUSTER__INSTANCE")) \
+        == ("bot-1", "bot-2")
+    assert one == two
+    assert "profiles" not in services["bot-2"]  # both run by default
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["synapse"]["image"].startswith("matrixdotorg/synapse")
     # the secrets come from the environment, none is written in the file

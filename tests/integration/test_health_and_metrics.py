@@ -92,7 +92,8 @@ async def test_alive_and_ready(health: HealthServer) -> None:
     assert status == 200
     assert body == {"status": "ready", "database": "reachable",
                     "migrations": f"current ({head_revision()})",
-                    "transports": {"telegram": "connected"}, "role": "leader"}
+                    "transports": {"telegram": "connected"}, "role": "leader",
+                    "receiving": ["telegram"]}
 
 
 async def test_not_ready_when_the_transport_is_gone(tg: TelegramHarness,
@@ -256,3 +257,33 @@ async def test_kortelijn_run_serves_health(tmp_path: Path) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+class Offline:
+    """A transport that is not started here (another instance holds its account)."""
+
+    name = "matrix"
+    connected = False
+
+
+async def test_a_follower_without_the_account_shows_the_transport_on_standby_and_ready(
+        tmp_path: Path, clock: ManualClock) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'k.db'}")
+    await migrate(engine)
+    receiving = {"matrix": False}
+    server = HealthServer("127.0.0.1:0", engine, clock, {"matrix": Offline()},
+                          role=lambda: "follower", receiving=lambda name: receiving[name])
+    await server.start()
+    try:
+        status, body = await get(server, "/readyz")
+        assert status == 200
+        assert (body["role"], body["transports"], body["receiving"]) == \
+            ("follower", {"matrix": "standby"}, [])
+        receiving["matrix"] = True  # it took the account over, and has not connected (yet)
+        status, body = await get(server, "/readyz")
+        assert status == 503
+        assert (body["transports"], body["receiving"]) == ({"matrix": "disconnected"},
+                                                           ["matrix"])
+    finally:
+        await server.stop()
+        await engine.dispose()
