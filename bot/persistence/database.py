@@ -75,7 +75,11 @@ def private_file(path: Path) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions for ``engine``; on SQLite they run their statements inline
+    (:class:`bot.persistence.sqlite.InlineSession`)."""
+    inline = engine.dialect.driver == sqlite.DRIVER
+    return async_sessionmaker(engine, expire_on_commit=False,
+                              class_=sqlite.InlineSession if inline else AsyncSession)
 
 
 def alembic_config() -> Config:
