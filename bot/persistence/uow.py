@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.util import find_tables
@@ -99,9 +100,17 @@ def _attach(session: Session, model_class: type[_M], table: Table, row: Sequence
     found = session.identity_map.get(key)
     if found is not None:
         return found
-    made = model_class(**dict(zip(table.c.keys(), row, strict=True)))
+    made = _made(model_class, dict(zip(table.c.keys(), row, strict=True)))
     make_transient_to_detached(made)
     session.add(made)
+    return made
+
+
+def _made(model_class: type[_M], values: dict[str, Any]) -> _M:
+    """A model instance with these values, made as the ORM makes the ones it loads (without
+    an attribute event per column: a tenth of the constructor's cost, on the hot path)."""
+    made: _M = manager_of_class(model_class).new_instance()
+    made.__dict__.update(values)
     return made
 # inserts on the tables themselves (not the ORM entities): no ORM bulk-insert machinery
 _SIGNALS: Table = orm.SignalRow.__table__  # type: ignore[assignment]
@@ -944,10 +953,10 @@ class TimelineRepository:
         """Record an event. It is written with the unit of work's others (``Deferred``);
         the returned row is not in the session and has no ``id``; it may still be changed
         (its ``data``) until it is written, which a later change then refuses loudly."""
-        row = orm.TimelineRow(
-            case_id=case_id, at=at, event=str(event), actor_id=actor_id,
-            actor_role=actor_role.value if actor_role else None, signal_id=signal_id,
-            data=dict(data))
+        row = _made(orm.TimelineRow, {
+            "case_id": case_id, "at": at, "event": str(event), "actor_id": actor_id,
+            "actor_role": actor_role.value if actor_role else None, "signal_id": signal_id,
+            "data": dict(data)})
         self.deferred.add(_TIMELINE, row)
         return row
 
@@ -994,7 +1003,7 @@ class OutboxRepository:
             "sent_at": None, "transport_message_id": None, "last_error": None,
             "priority": priority, "attempt_started_at": None, "resends": 0}
         self._uow.outbox_written = True
-        row = orm.OutboxRow(**values)
+        row = _made(orm.OutboxRow, dict(values))
         if not with_id:
             self._uow.deferred.add_message(row, values, options)
             return row
