@@ -214,6 +214,7 @@ class Deferred:
         inline = connection.dialect.driver == DRIVER
 
         def run(statement: Any, params: Any) -> Any:
+            params = _bound(statement, params)
             if inline:
                 return run_inline(connection, statement, params)
             return connection.execute(statement, params)
@@ -249,6 +250,17 @@ class Deferred:
                     row.id = row_id
             run(_INSERT_CHOICES, [_choice(row.id, index, option) for row, options in messages
                                   for index, option in enumerate(options)])
+
+
+def _bound(statement: Any, params: Any) -> Any:
+    """An INSERT's rows with their row keys, and their encrypted values bound to them
+    (``bot.crypto.bind_row``); any other statement's parameters as they are."""
+    if not getattr(statement, "is_insert", False) or params is None:
+        return params
+    table = statement.table
+    if isinstance(params, list):
+        return [crypto.bind_row(table, row) for row in params]
+    return crypto.bind_row(table, params)
 
 
 #: one INSERT statement per table, built once (its cache key is then computed once)
@@ -372,6 +384,7 @@ class UnitOfWork:
         and what was kept of a table it changes is forgotten. On SQLite it runs inline."""
         session = self.session
         sync = session.sync_session
+        params = _bound(statement, params)
         if isinstance(session, InlineSession):
             connection = (await session.inline()).connection()
             if sync.new or sync.dirty or sync.deleted:

@@ -368,6 +368,11 @@ async def act(w: World, action: tuple[int, ...]) -> None:
         window = pick(await windows_of(w), b)
         if window is None:
             return
+        # mostly someone who may act on a window (the care team answers for nearly all of
+        # them), so that a reason is actually given and sent; now and then anyone (refused)
+        actors = [n for n in members if w.roles[n] & CARE_TEAM]
+        if actors and a % 4:
+            who = pick(actors, a // 4)
         if kind == "resume":
             await send(w, who, f"/hervat T{window}")
             return
