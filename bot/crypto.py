@@ -364,7 +364,8 @@ class _RowBound(_Bound):
     def column_expression(self, column: Any) -> Any:
         # read as "<row key>|<value>": the row it is read from names the row it must open in
         row_key = column.table.c[ROW_KEY]
-        return type_coerce(func.coalesce(row_key, "").concat(_JOIN).concat(column), self)
+        return type_coerce(func.coalesce(row_key, "").concat(_JOIN).concat(column),
+                           self)  # type: ignore[arg-type]  # a TypeDecorator (subclasses)
 
     def _open(self, value: str | None) -> str | None:
         if value is None:
