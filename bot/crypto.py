@@ -55,7 +55,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Text, TypeDecorator, func, type_coerce
+from sqlalchemy import Text, TypeDecorator, func, literal_column, type_coerce
 from sqlalchemy.engine import Dialect
 
 from bot.config import ConfigError
@@ -364,7 +364,10 @@ class _RowBound(_Bound):
     def column_expression(self, column: Any) -> Any:
         # read as "<row key>|<value>": the row it is read from names the row it must open in
         row_key = column.table.c[ROW_KEY]
-        return type_coerce(func.coalesce(row_key, "").concat(_JOIN).concat(column),
+        # literals in the SQL, not parameters: the statement stays one to compile once
+        joined = func.coalesce(row_key, literal_column("''")).concat(
+            literal_column(f"'{_JOIN}'")).concat(column)
+        return type_coerce(joined,
                            self)  # type: ignore[arg-type]  # a TypeDecorator (subclasses)
 
     def _open(self, value: str | None) -> str | None:

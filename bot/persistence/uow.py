@@ -34,7 +34,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    configure_mappers,
+    make_transient_to_detached,
+)
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import FromClause
@@ -106,6 +111,11 @@ def _attach(session: Session, model_class: type[_M], table: Table, row: Sequence
     return made
 
 
+# the models' attributes are set up when their mappers are configured, which ``_made`` does
+# not do by itself (a constructor does)
+configure_mappers()
+
+
 def _made(model_class: type[_M], values: dict[str, Any]) -> _M:
     """A model instance with these values, made as the ORM makes the ones it loads (without
     an attribute event per column: a tenth of the constructor's cost, on the hot path)."""
@@ -126,8 +136,8 @@ _CASE_CHATS: Table = orm.CaseChat.__table__  # type: ignore[assignment]
 #: the table of a message's choices: they are written with their message (``Deferred``)
 OUTBOX_CHOICES = _CHOICES.name
 _INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
-#: many messages in one statement, their ids in the order given (for their choices)
-_INSERT_OUTBOX_IDS = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+#: many messages in one statement, with their ids and row keys (for their choices)
+_INSERT_OUTBOX_KEYED = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.row_key)
 _INSERT_CHOICES = insert(_CHOICES)
 _CHATS_OF_CASE = (select(_CASE_CHATS).where(_CASE_CHATS.c.case_id == bindparam("case_id"))
                   .order_by(_CASE_CHATS.c.id))
@@ -228,26 +238,14 @@ class Deferred:
             if not any(options for _, options in messages):
                 run(_insert(table), rows)
                 continue
-            if inline:
-                # SQLite does not promise the order of RETURNING over many rows: a message
-                # with choices is written alone, those between them together
-                ids: list[int | None] = []
-                start = 0
-                for end, (_, options) in enumerate(messages):
-                    if options:
-                        if start < end:
-                            run(_insert(table), rows[start:end])
-                        ids += [None] * (end - start)
-                        ids.append(run(_INSERT_OUTBOX, rows[end]).scalar_one())
-                        start = end + 1
-                if start < len(rows):
-                    run(_insert(table), rows[start:])
-                ids += [None] * (len(rows) - start)
-            else:
-                ids = list(run(_INSERT_OUTBOX_IDS, rows).scalars())
-            for (row, _), row_id in zip(messages, ids, strict=True):
-                if row_id is not None:
-                    row.id = row_id
+            # one statement for all of them (SQLAlchemy's "insertmanyvalues"), which returns
+            # each row's id with its row key: SQLite does not promise the order of RETURNING
+            # over many rows, the keys say which id is whose
+            bound = _bound(_INSERT_OUTBOX_KEYED, rows)
+            ids = {key: row_id for row_id, key in connection.execute(
+                _INSERT_OUTBOX_KEYED, bound).all()}
+            for (row, _), values in zip(messages, bound, strict=True):
+                row.id = ids[values[crypto.ROW_KEY]]
             run(_INSERT_CHOICES, [_choice(row.id, index, option) for row, options in messages
                                   for index, option in enumerate(options)])
 
