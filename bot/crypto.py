@@ -8,12 +8,18 @@ A stored value carries a versioned prefix with the id of the key that made it::
     v1:<key id>:<base64url(nonce ‖ cipher text ‖ tag)>   AES-256-GCM, a random nonce per value
     d1:<key id>:<base64url(SIV ‖ cipher text)>           AES-SIV, deterministic (see below)
 
-The authenticated data of each value names where it is stored, ``<table>.<column>`` (version
-``v2`` / ``d2``; ``v1`` / ``d1`` values of before revision 0008 bound nothing and open only
-without a context, as that migration and ``kortelijn rekey`` read them): a cipher text copied
-into another column, or another table, does not open there. A value is not (yet) bound to its
-row: a chat address must compare equal across rows (the outbox's order per chat), and a row's
-id is not known before the row is written.
+The authenticated data of each value names where it is stored: its table, its column and,
+for values with a random nonce, its row (version ``v3``)::
+
+    v3:<key id>:<base64url(nonce ‖ cipher text ‖ tag)>   bound to table.column and row
+
+A row is named by its ``row_key``: random, made by the bot when the row is first written (no
+statement is needed to know it, unlike an id), and never changed. A cipher text copied into
+another row, another column or another table does not open there. Values SQL compares for
+equality (chat addresses, ``d2``) stay bound to their column only: the same address must give
+the same value in every row. Older forms open only where a migration or ``kortelijn rekey``
+reads them: ``v2`` (bound to its column, before revision 0011) without a row, ``v1`` / ``d1``
+(bound to nothing, before 0008) without a context.
 
 So keys can rotate: values are written with the first key and read with whichever configured
 key made them (``[security] old_keys``); ``kortelijn rekey`` rewrites everything with the first.
@@ -43,13 +49,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Text, TypeDecorator
+from sqlalchemy import Text, TypeDecorator, func, literal_column, type_coerce
 from sqlalchemy.engine import Dialect
 
 from bot.config import ConfigError
@@ -60,9 +66,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
-#: random-nonce and deterministic values bound to their column
-RANDOM = "v2"
+#: random-nonce values bound to their column and row; deterministic ones bound to their column
+ROW_RANDOM = "v3"
 SEALED = "d2"
+#: random-nonce values bound to their column only (before revision 0011)
+RANDOM = "v2"
 #: the same, unbound (written before revision 0008); read only when asked to
 OLD_RANDOM = "v1"
 OLD_SEALED = "d1"
@@ -102,9 +110,21 @@ def _derive(master: bytes, label: str, length: int) -> bytes:
                 info=f"kortelijn/{label}".encode()).derive(master)
 
 
-def _aad(header: str, context: str | None) -> bytes:
+def _aad(header: str, context: str | None, row: str | None = None) -> bytes:
     """The authenticated data: the value's header and, when bound, where it is stored."""
-    return header.encode() if context is None else f"{header}|{context}".encode()
+    if context is None:
+        return header.encode()
+    return f"{header}|{context}".encode() if row is None else f"{header}|{context}|{row}".encode()
+
+
+#: the length of a row key (``new_row_key``): 16 random bytes in base64url
+ROW_KEY_LENGTH = 22
+
+
+def new_row_key() -> str:
+    """A row's own key, the row part of its values' authenticated data (random: it names
+    the row before it is written, and says nothing of it)."""
+    return _b64(secrets.token_bytes(16))
 
 
 def _b64(data: bytes) -> str:
@@ -147,13 +167,15 @@ class Keyring:
         return self._keys[0].id
 
     # --- values that look different every time ------------------------------------------
-    def encrypt(self, text: str, context: str | None = None) -> str:
+    def encrypt(self, text: str, context: str | None = None, row: str | None = None) -> str:
         """``text`` under the writing key with a fresh nonce, bound to ``context`` (the
-        ``table.column`` it is stored in); without one, the unbound form of before 0008."""
+        ``table.column`` it is stored in) and ``row`` (the row's ``row_key``); without a row,
+        the form of before 0011, without a context the unbound form of before 0008."""
         key = self._keys[0]
         nonce = os.urandom(_NONCE)
-        header = f"{RANDOM if context is not None else OLD_RANDOM}:{key.id}"
-        sealed = key.aead.encrypt(nonce, text.encode(), _aad(header, context))
+        version = OLD_RANDOM if context is None else RANDOM if row is None else ROW_RANDOM
+        header = f"{version}:{key.id}"
+        sealed = key.aead.encrypt(nonce, text.encode(), _aad(header, context, row))
         return f"{header}:{_b64(nonce + sealed)}"
 
     # --- values SQL compares for equality ------------------------------------------------
@@ -164,29 +186,37 @@ class Keyring:
         header = f"{SEALED if context is not None else OLD_SEALED}:{key.id}"
         return f"{header}:{_b64(key.siv.encrypt(text.encode(), [_aad(header, context)]))}"
 
-    def decrypt(self, token: str, context: str | None = None) -> str:
+    def decrypt(self, token: str, context: str | None = None, row: str | None = None) -> str:
         """The text of a value made by :meth:`encrypt` or :meth:`seal` with any configured key.
-        A value bound to a column opens only in that ``context``; an unbound value (written
-        before revision 0008) only without one: the column types always give theirs, so an
-        old or moved value never opens through them (the migration and ``rekey`` read the
-        old ones)."""
+        A value bound to a column opens only in that ``context``, one bound to a row only with
+        that ``row``; a value of an older form only where it was read before (a ``v2`` one
+        without a row, an unbound one without a context): the column types always give
+        theirs, so an old or moved value never opens through them (the migrations and
+        ``rekey`` read the old ones)."""
         version, _, rest = token.partition(":")
         key_id, _, body = rest.partition(":")
-        if version not in (RANDOM, SEALED, OLD_RANDOM, OLD_SEALED) or not body:
+        if version not in (ROW_RANDOM, RANDOM, SEALED, OLD_RANDOM, OLD_SEALED) or not body:
             raise DecryptionError("not an encrypted value")
         old = version in (OLD_RANDOM, OLD_SEALED)
         if old and context is not None:
             raise DecryptionError("a value bound to no column (written before revision "
                                   "0008); run the migrations")
+        if version == RANDOM and row is not None:
+            raise DecryptionError("a value bound to no row (written before revision 0011); "
+                                  "run the migrations")
+        if version == ROW_RANDOM and (context is None or row is None):
+            raise DecryptionError("a value bound to a row opens only in its row")
         key = self._by_id.get(key_id)
         if key is None:
             raise DecryptionError(f"no configured key has id {key_id}; is the right "
                                   f"[security] key (or old_keys) set?")
         header = f"{version}:{key_id}"
-        aad = _aad(header, None if old else context or "")  # bound: only in its context
+        # bound: only in its context (and its row)
+        aad = _aad(header, None if old else context or "",
+                   row if version == ROW_RANDOM else None)
         try:
             data = _unb64(body)
-            if version in (RANDOM, OLD_RANDOM):
+            if version in (ROW_RANDOM, RANDOM, OLD_RANDOM):
                 plain = key.aead.decrypt(data[:_NONCE], data[_NONCE:], aad)
             else:
                 plain = key.siv.decrypt(data, [aad])
@@ -197,11 +227,18 @@ class Keyring:
     @staticmethod
     def is_bound(token: str) -> bool:
         """Whether a stored value is bound to its column (written since revision 0008)."""
-        return token.split(":", 1)[0] in (RANDOM, SEALED)
+        return token.split(":", 1)[0] in (ROW_RANDOM, RANDOM, SEALED)
+
+    @staticmethod
+    def is_row_bound(token: str) -> bool:
+        """Whether a stored value is bound to its row (written since revision 0011)."""
+        return token.split(":", 1)[0] == ROW_RANDOM
 
     def is_current(self, token: str) -> bool:
-        """Whether a stored value was made with the key that writes now, bound to its column."""
-        return self.is_bound(token) and token.split(":", 2)[1:2] == [self._keys[0].id]
+        """Whether a stored value was made with the key that writes now, in the form of now
+        (bound to its column, and a random-nonce one to its row)."""
+        return token.split(":", 1)[0] in (ROW_RANDOM, SEALED) and \
+            token.split(":", 2)[1:2] == [self._keys[0].id]
 
     # --- keyed hashes for look-ups -------------------------------------------------------
     def lookup_hash(self, text: str) -> str:
@@ -280,18 +317,88 @@ class _Bound:
         self.context = context
 
 
-class EncryptedText(_Bound, TypeDecorator[str]):
-    """Text stored encrypted (AES-256-GCM, a fresh nonce each time), bound to its column.
-    Never compare it in SQL: equal texts are stored differently."""
+class RowBound(str):
+    """A text on its way into a row-bound column, with the ``row_key`` of its row."""
+
+    row: str
+
+    def __new__(cls, text: str, row: str) -> Self:
+        made = super().__new__(cls, text)
+        made.row = row
+        return made
+
+
+class RowBoundJSON(dict[str, Any]):
+    """A JSON object on its way into a row-bound column, with the ``row_key`` of its row."""
+
+    def __init__(self, value: dict[str, Any], row: str) -> None:
+        super().__init__(value)
+        self.row = row
+
+
+class RowKeyMissing(ValueError):
+    """A value for a row-bound column was written without its row's key."""
+
+
+#: the column every table with row-bound values has: the row's key (``new_row_key``)
+ROW_KEY = "row_key"
+#: between the row key and the value, as a row-bound column is read (``column_expression``)
+_JOIN = "|"
+
+
+def bound_to_row(value: Any, row: str) -> Any:
+    """``value`` (a text or a JSON object) marked with its row's key, for a row-bound column."""
+    if value is None or isinstance(value, RowBound | RowBoundJSON):
+        return value
+    if isinstance(value, str):
+        return RowBound(value, row)
+    if isinstance(value, dict):
+        return RowBoundJSON(value, row)
+    return value
+
+
+class _RowBound(_Bound):
+    """A column whose values are bound to their row as well: written as a :class:`RowBound`
+    value (``bind_row`` makes one), read together with the row's key."""
+
+    def column_expression(self, column: Any) -> Any:
+        # read as "<row key>|<value>": the row it is read from names the row it must open in
+        row_key = column.table.c[ROW_KEY]
+        # literals in the SQL, not parameters: the statement stays one to compile once
+        joined = func.coalesce(row_key, literal_column("''")).concat(
+            literal_column(f"'{_JOIN}'")).concat(column)
+        return type_coerce(joined,
+                           self)  # type: ignore[arg-type]  # a TypeDecorator (subclasses)
+
+    def _open(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        row, _, token = value.partition(_JOIN)
+        if token == "":
+            return ""  # an emptied text (erasure) is stored as it is: nothing to hide
+        return keyring().decrypt(token, self.context, row or None)
+
+    def _seal(self, value: Any, text: str) -> str:
+        row = getattr(value, "row", None)
+        if row is None:
+            raise RowKeyMissing(f"{self.context}: a value written without its row's key")
+        return keyring().encrypt(text, self.context, row)
+
+
+class EncryptedText(_RowBound, TypeDecorator[str]):
+    """Text stored encrypted (AES-256-GCM, a fresh nonce each time), bound to its column and
+    its row. Never compare it in SQL: equal texts are stored differently."""
 
     impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().encrypt(value, self.context)
+        if value is None or value == "":
+            return value
+        return self._seal(value, value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().decrypt(value, self.context)
+        return self._open(value)
 
 
 class EncryptedAddress(_Bound, TypeDecorator[str]):
@@ -309,7 +416,7 @@ class EncryptedAddress(_Bound, TypeDecorator[str]):
         return None if value is None else keyring().decrypt(value, self.context)
 
 
-class EncryptedJSON(_Bound, TypeDecorator[Any]):
+class EncryptedJSON(_RowBound, TypeDecorator[Any]):
     """A JSON value stored encrypted, as :class:`EncryptedText`."""
 
     impl = Text
@@ -318,8 +425,34 @@ class EncryptedJSON(_Bound, TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return keyring().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")),
-                                 self.context)
+        return self._seal(value, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
-        return None if value is None else json.loads(keyring().decrypt(value, self.context))
+        opened = self._open(value)
+        return None if opened is None else json.loads(opened) if opened else {}
+
+
+def row_bound_columns(table: Any) -> list[str]:
+    """The keys of a table's row-bound columns (none: the table has no row key)."""
+    found = _ROW_BOUND.get(table)
+    if found is None:
+        found = _ROW_BOUND[table] = [c.key for c in table.columns
+                                     if isinstance(c.type, _RowBound)]
+    return found
+
+
+def bind_row(table: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The values of a row about to be inserted into ``table``, with its row key (made if it
+    has none yet) and every row-bound value marked with it."""
+    columns = row_bound_columns(table)
+    if not columns:
+        return values
+    row = values.get(ROW_KEY) or new_row_key()
+    bound = {**values, ROW_KEY: row}
+    for key in columns:
+        if key in bound:
+            bound[key] = bound_to_row(bound[key], row)
+    return bound
+
+
+_ROW_BOUND: dict[Any, list[str]] = {}

@@ -20,7 +20,7 @@ from typing import Any, Literal, TextIO
 
 import aiohttp
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,7 +35,7 @@ from bot.config import (
 )
 from bot.domain.clock import Clock, SystemClock
 from bot.persistence.database import create_engine, head_revision, schema_revision
-from bot.persistence.rekey import encrypted_columns
+from bot.persistence.rekey import encrypted_columns, opened
 
 #: more than this between this machine's clock and the database's is a problem
 MAX_SKEW = timedelta(seconds=5)
@@ -46,6 +46,10 @@ TIMEOUT_S = 10.0
 
 Level = Literal["ok", "note", "fix"]
 _MARK = {"ok": "  ok ", "note": "note ", "fix": " FIX "}
+
+
+def _column_names(connection: Any, table: str) -> set[str]:
+    return {c["name"] for c in inspect(connection).get_columns(table)}
 
 
 @dataclass(frozen=True)
@@ -183,14 +187,19 @@ class Doctor:
             except (ConfigError, ValueError) as error:
                 self._add("fix", "encryption key", str(error))
                 return
-        #: (value, its column as the authenticated data names it)
-        samples: list[tuple[str, str]] = []
+        #: (value, its column as the authenticated data names it, its row's key)
+        samples: list[tuple[str, str, str | None]] = []
         async with engine.connect() as conn:
-            for table, column, _ in encrypted_columns():
+            for table, column, deterministic in encrypted_columns():
+                # a row's key binds its random-nonce values (revision 0011; before it, none)
+                keyed = not deterministic and crypto.ROW_KEY in await conn.run_sync(
+                    _column_names, table)
                 rows = await conn.execute(text(
-                    f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL "  # noqa: S608
+                    f"SELECT {crypto.ROW_KEY if keyed else 'NULL'}, {column} "  # noqa: S608
+                    f"FROM {table} WHERE {column} IS NOT NULL "
                     f"ORDER BY id DESC LIMIT {SAMPLE}"))
-                samples.extend((value, f"{table}.{column}") for (value,) in rows if value)
+                samples.extend((value, f"{table}.{column}", row) for row, value in rows
+                               if value)
         if not samples:
             self._add("ok", "encryption key", "no encrypted data yet")
             return
@@ -202,10 +211,10 @@ class Doctor:
             return
         unopened: set[str] = set()
         old = 0
-        for value, place in samples:
+        for value, place, row in samples:
             try:
-                # a value is bound to its column (written since revision 0008) or to nothing
-                ring.decrypt(value, place if ring.is_bound(value) else None)
+                # bound to its row (since 0011), to its column (since 0008) or to nothing
+                opened(ring, place, value, row)
             except crypto.DecryptionError:
                 unopened.add(value.split(":", 2)[1] if value.count(":") >= 2 else "?")
                 continue

@@ -15,7 +15,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, inspect, text
+from sqlalchemy import Insert, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot import crypto
 from bot.persistence import sqlite
 from bot.persistence.sqlite import Synchronous
 
@@ -50,11 +51,25 @@ def create_engine(url: str, *, sqlite_synchronous: Synchronous = "full") -> Asyn
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
+    # every INSERT gives its rows their keys and binds their encrypted values to them
+    event.listen(engine.sync_engine, "before_execute", _bind_rows, retval=True)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect",
                      lambda connection, _record: sqlite.set_pragmas(connection,
                                                                    sqlite_synchronous))
     return engine
+
+
+def _bind_rows(_conn: Connection, statement: Any, multiparams: Any, params: Any,
+               _options: Any) -> tuple[Any, Any, Any]:
+    """Before a statement: an INSERT into a table with row-bound values gets a row key for
+    each row (``bot.crypto.bind_row``); the ORM's own inserts have theirs already."""
+    if isinstance(statement, Insert) and crypto.row_bound_columns(statement.table):
+        table = statement.table
+        multiparams = [crypto.bind_row(table, row) for row in multiparams]
+        if params:
+            params = crypto.bind_row(table, params)
+    return statement, multiparams, params
 
 
 def private_file(path: Path) -> None:
@@ -75,7 +90,11 @@ def private_file(path: Path) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions for ``engine``; on SQLite they run their statements inline
+    (:class:`bot.persistence.sqlite.InlineSession`)."""
+    inline = engine.dialect.driver == sqlite.DRIVER
+    return async_sessionmaker(engine, expire_on_commit=False,
+                              class_=sqlite.InlineSession if inline else AsyncSession)
 
 
 def alembic_config() -> Config:

@@ -16,10 +16,19 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    attributes,
+    mapped_column,
+    relationship,
+    validates,
+)
 from sqlalchemy.sql.expression import false
 
 from bot import crypto
@@ -67,6 +76,8 @@ class Organisation(Base):
 
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     name: Mapped[str] = mapped_column(EncryptedText("organisations.name"))
     #: HMAC-SHA256 of the name under a key derived from the security key (hex)
     name_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -80,6 +91,8 @@ class Organisation(Base):
 class Person(Base):
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     #: encrypted at rest, as every name, chat address and free text (``bot/crypto.py``)
     display_name: Mapped[str] = mapped_column(EncryptedText("persons.display_name"))
     language: Mapped[str] = mapped_column(String(8), default="nl")
@@ -102,6 +115,8 @@ class Identity(Base):
     __tablename__ = "identities"
     __table_args__ = (UniqueConstraint("transport", "address_hash"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
                                            index=True)
     transport: Mapped[str] = mapped_column(String(16))
@@ -163,6 +178,8 @@ class Invitation(Base):
 class SignalRow(Base):
     __tablename__ = "signals"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     posted_by: Mapped[int | None] = mapped_column(
@@ -250,6 +267,8 @@ class TimelineRow(Base):
 
     __tablename__ = "timeline"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
     event: Mapped[str] = mapped_column(String(32))
@@ -267,6 +286,8 @@ class OutboxRow(Base):
     __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),
                       Index("ix_outbox_chat", "transport", "address", "status"))
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     transport: Mapped[str] = mapped_column(String(16))
     #: encrypted deterministically, so the order per chat can still be kept in SQL
     address: Mapped[str] = mapped_column(EncryptedAddress("outbox.address"))
@@ -321,6 +342,8 @@ class OutboxChoice(Base):
     __table_args__ = (UniqueConstraint("outbox_id", "idx"),
                       Index("ix_outbox_choices_action_subject", "action", "subject_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
     #: 0-based position among the message's choices
     idx: Mapped[int] = mapped_column(Integer)
@@ -404,6 +427,8 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (UniqueConstraint("person_id", "case_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
                                            index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
@@ -453,6 +478,8 @@ class TransportState(Base):
     __tablename__ = "transport_state"
     __table_args__ = (UniqueConstraint("transport", "kind", "key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     transport: Mapped[str] = mapped_column(String(16))
     #: ``sync`` (the token), ``login``, ``room`` (direct or shared), ``dm`` (a person's
     #: direct room), ``leave`` (when to leave an unredeemed direct room), ``undecrypted``
@@ -551,3 +578,35 @@ class EvaluationReportRow(Base):
     period_start: Mapped[datetime]
     period_end: Mapped[datetime]
     made_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+
+
+# --- values bound to their row -------------------------------------------------------------
+
+def _bind_new(_mapper: Mapper[Any], _connection: Any, target: Base) -> None:
+    """A row the ORM inserts gets its key, and its encrypted values are bound to it."""
+    if getattr(target, crypto.ROW_KEY) is None:
+        setattr(target, crypto.ROW_KEY, crypto.new_row_key())
+    row = getattr(target, crypto.ROW_KEY)
+    for key in crypto.row_bound_columns(type(target).__table__):
+        value = getattr(target, key)
+        if value is not None:
+            setattr(target, key, crypto.bound_to_row(value, row))
+
+
+def _bind_changed(_mapper: Mapper[Any], _connection: Any, target: Base) -> None:
+    """A changed encrypted value of a row the ORM updates is bound to the row's key."""
+    row = getattr(target, crypto.ROW_KEY)
+    for key in crypto.row_bound_columns(type(target).__table__):
+        if attributes.get_history(target, key).has_changes():
+            value = getattr(target, key)
+            if value is not None:
+                if row is None:
+                    raise crypto.RowKeyMissing(f"{type(target).__tablename__}: a row without "
+                                               f"its key (run the migrations)")
+                setattr(target, key, crypto.bound_to_row(value, row))
+
+
+for _model in Base.__subclasses__():
+    if crypto.row_bound_columns(_model.__table__):
+        event.listen(_model, "before_insert", _bind_new)
+        event.listen(_model, "before_update", _bind_changed)

@@ -37,12 +37,20 @@ Progress = Callable[[int, int], None]
 
 
 def rewrite_value(ring: crypto.Keyring, table: str, column: str, deterministic: bool,
-                  value: str) -> str:
-    """A stored value made again with the writing key, bound to ``table.column`` (a value
-    written before revision 0008, bound to nothing, is read as such)."""
+                  value: str, row: str | None = None) -> str:
+    """A stored value made again with the writing key, bound to ``table.column`` and (a
+    random-nonce one) to its ``row`` (a value of an older form is read as such)."""
     context = f"{table}.{column}"
-    plain = ring.decrypt(value, context if ring.is_bound(value) else None)
-    return (ring.seal if deterministic else ring.encrypt)(plain, context)
+    plain = opened(ring, context, value, row)
+    return ring.seal(plain, context) if deterministic else ring.encrypt(plain, context, row)
+
+
+def opened(ring: crypto.Keyring, context: str, value: str, row: str | None) -> str:
+    """A stored value's text, whichever form it has (bound to its row, to its column only,
+    or to nothing)."""
+    if ring.is_row_bound(value):
+        return ring.decrypt(value, context, row)
+    return ring.decrypt(value, context if ring.is_bound(value) else None)
 
 
 def _rekey(connection: Connection, progress: Progress | None = None) -> int:
@@ -54,22 +62,25 @@ def _rekey(connection: Connection, progress: Progress | None = None) -> int:
         for table, column, _ in columns)
     done = 0
     for table, column, deterministic in columns:
+        row_key = "NULL" if deterministic else crypto.ROW_KEY
         rows = connection.execute(text(
-            f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")).all()  # noqa: S608
+            f"SELECT id, {row_key}, {column} FROM {table} "  # noqa: S608
+            f"WHERE {column} IS NOT NULL AND {column} != ''")).all()
         done += len(rows)
         if progress is not None:
             progress(done, total)
         updates = [{"id": row_id, "value": rewrite_value(ring, table, column, deterministic,
-                                                         value)}
-                   for row_id, value in rows if not ring.is_current(value)]
+                                                         value, row)}
+                   for row_id, row, value in rows if not ring.is_current(value)]
         if updates:
             connection.execute(text(
                 f"UPDATE {table} SET {column} = :value WHERE id = :id"), updates)  # noqa: S608
             changed += len(updates)
     for table, column, hashed in LOOKUPS:
-        hashes = [{"id": row_id, "hash": ring.lookup_hash(ring.decrypt(
-            value, f"{table}.{column}"))} for row_id, value in connection.execute(
-                text(f"SELECT id, {column} FROM {table}")).all()]  # noqa: S608
+        hashes = [{"id": row_id, "hash": ring.lookup_hash(opened(
+            ring, f"{table}.{column}", value, row))}
+            for row_id, row, value in connection.execute(text(
+                f"SELECT id, {crypto.ROW_KEY}, {column} FROM {table}")).all()]  # noqa: S608
         if hashes:
             connection.execute(text(
                 f"UPDATE {table} SET {hashed} = :hash WHERE id = :id"), hashes)  # noqa: S608

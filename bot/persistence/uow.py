@@ -20,11 +20,28 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from sqlalchemy import Table, bindparam, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    configure_mappers,
+    make_transient_to_detached,
+)
+from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.util import find_tables
 
@@ -33,7 +50,10 @@ from bot.domain import model
 from bot.domain.choices import Action, MessageKind, Option, as_option
 from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
 from bot.persistence import orm
+from bot.persistence.sqlite import DRIVER, InlineSession, run_inline
 from bot.persistence.trajectories import TrajectoryRepository
+
+_M = TypeVar("_M", bound=orm.Base)
 
 #: tables whose rows a unit of work keeps once read (see ``Cache``)
 _CACHED_TABLES = frozenset({"cases", "memberships", "persons", "identities"})
@@ -41,24 +61,68 @@ _CACHED_TABLES = frozenset({"cases", "memberships", "persons", "identities"})
 # The statements of the hot path, built once: SQLAlchemy then also computes each one's cache
 # key once (building a statement and its key costs about as much as running it on SQLite).
 
-#: a person (with their cases and roles) by a chat identity's keyed hashes
-_BY_IDENTITY = (
-    select(orm.Person, orm.Case, orm.Membership.role)
-    .outerjoin(orm.Membership, orm.Membership.person_id == orm.Person.id)
-    .outerjoin(orm.Case, orm.Case.id == orm.Membership.case_id)
-    .where(orm.Person.id == (
-        select(orm.Identity.person_id)
-        .where(orm.Identity.transport == bindparam("transport"),
-               orm.Identity.address_hash.in_(bindparam("hashes", expanding=True)))
-        .order_by(orm.Identity.id).limit(1).scalar_subquery()))
-    .order_by(orm.Case.id, orm.Membership.id))
+_PERSONS: Table = orm.Person.__table__  # type: ignore[assignment]
+_CASES: Table = orm.Case.__table__  # type: ignore[assignment]
+_MEMBERSHIPS: Table = orm.Membership.__table__  # type: ignore[assignment]
+_IDENTITIES: Table = orm.Identity.__table__  # type: ignore[assignment]
+
+
+def _by_identity(keys: int) -> Any:
+    """A person, with the cases they hold a role in and the roles, by a chat identity's
+    keyed hashes (one per configured key: ``h0``, ``h1``, …); Core columns, read into
+    the session's objects by :func:`_attach`."""
+    return (
+        select(*_PERSONS.c, *_CASES.c, _MEMBERSHIPS.c.role)
+        .outerjoin(_MEMBERSHIPS, _MEMBERSHIPS.c.person_id == _PERSONS.c.id)
+        .outerjoin(_CASES, _CASES.c.id == _MEMBERSHIPS.c.case_id)
+        .where(_PERSONS.c.id == (
+            # the person of the first identity found (the earliest, as the ORM's did)
+            select(_IDENTITIES.c.person_id).where(_IDENTITIES.c.id == (
+                select(func.min(_IDENTITIES.c.id))
+                .where(_IDENTITIES.c.transport == bindparam("transport"),
+                       or_(*(_IDENTITIES.c.address_hash == bindparam(f"h{i}")
+                             for i in range(keys))))
+                .scalar_subquery())).scalar_subquery()))
+        .order_by(_CASES.c.id, _MEMBERSHIPS.c.id))
+
+
+#: the look-up by identity for each number of configured keys
+_BY_IDENTITY: dict[int, Any] = {}
 #: a case's memberships with the members and their chat identities
 _ROSTER = (
-    select(orm.Membership.person_id, orm.Membership.role, orm.Person, orm.Identity)
-    .join(orm.Person, orm.Person.id == orm.Membership.person_id)
-    .outerjoin(orm.Identity, orm.Identity.person_id == orm.Membership.person_id)
-    .where(orm.Membership.case_id == bindparam("case_id"))
-    .order_by(orm.Membership.id, orm.Identity.id))
+    select(_MEMBERSHIPS.c.person_id, _MEMBERSHIPS.c.role, *_PERSONS.c, *_IDENTITIES.c)
+    .join(_PERSONS, _PERSONS.c.id == _MEMBERSHIPS.c.person_id)
+    .outerjoin(_IDENTITIES, _IDENTITIES.c.person_id == _MEMBERSHIPS.c.person_id)
+    .where(_MEMBERSHIPS.c.case_id == bindparam("case_id"))
+    .order_by(_MEMBERSHIPS.c.id, _IDENTITIES.c.id))
+
+
+def _attach(session: Session, model_class: type[_M], table: Table, row: Sequence[Any]
+            ) -> _M:
+    """The session's object for a row read by a Core statement (``row``: the table's
+    columns in order): the one it holds already, or a new one made persistent in it without
+    another query, as if the ORM had loaded it (a change to it is flushed as usual)."""
+    key = identity_key(model_class, (row[0],))
+    found = session.identity_map.get(key)
+    if found is not None:
+        return found
+    made = _made(model_class, dict(zip(table.c.keys(), row, strict=True)))
+    make_transient_to_detached(made)
+    session.add(made)
+    return made
+
+
+# the models' attributes are set up when their mappers are configured, which ``_made`` does
+# not do by itself (a constructor does)
+configure_mappers()
+
+
+def _made(model_class: type[_M], values: dict[str, Any]) -> _M:
+    """A model instance with these values, made as the ORM makes the ones it loads (without
+    an attribute event per column: a tenth of the constructor's cost, on the hot path)."""
+    made: _M = manager_of_class(model_class).new_instance()
+    made.__dict__.update(values)
+    return made
 # inserts on the tables themselves (not the ORM entities): no ORM bulk-insert machinery
 _SIGNALS: Table = orm.SignalRow.__table__  # type: ignore[assignment]
 _WINDOWS: Table = orm.WindowRow.__table__  # type: ignore[assignment]
@@ -68,13 +132,19 @@ _TIMELINE: Table = orm.TimelineRow.__table__  # type: ignore[assignment]
 _INSERT_SIGNAL = insert(_SIGNALS).returning(_SIGNALS.c.id)
 _INSERT_WINDOW = insert(_WINDOWS).returning(_WINDOWS.c.id)
 _INSERT_STEPS = insert(_DEADLINES)
+_CHOICES: Table = orm.OutboxChoice.__table__  # type: ignore[assignment]
+_CASE_CHATS: Table = orm.CaseChat.__table__  # type: ignore[assignment]
+#: the table of a message's choices: they are written with their message (``Deferred``)
+OUTBOX_CHOICES = _CHOICES.name
 _INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
-_CHATS_OF_CASE = (select(orm.CaseChat).where(orm.CaseChat.case_id == bindparam("case_id"))
-                  .order_by(orm.CaseChat.id))
-_KINDS_SINCE = (select(orm.SignalRow.kind).distinct()
-                .where(orm.SignalRow.case_id == bindparam("case_id"),
-                       orm.SignalRow.posted_at >= bindparam("since"),
-                       orm.SignalRow.kind.not_in(bindparam("leave_out", expanding=True))))
+#: many messages in one statement, with their ids and row keys (for their choices)
+_INSERT_OUTBOX_KEYED = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.row_key)
+_INSERT_CHOICES = insert(_CHOICES)
+_CHATS_OF_CASE = (select(_CASE_CHATS).where(_CASE_CHATS.c.case_id == bindparam("case_id"))
+                  .order_by(_CASE_CHATS.c.id))
+_KINDS_SINCE = (select(_SIGNALS.c.kind).distinct()
+                .where(_SIGNALS.c.case_id == bindparam("case_id"),
+                       _SIGNALS.c.posted_at >= bindparam("since")))
 
 #: statement cache key → the tables the statement reads or changes (``_before_statement``)
 _TABLES_OF: dict[object, frozenset[str]] = {}
@@ -128,19 +198,86 @@ class Cache:
 class Deferred:
     """Rows inserted in one statement per table (``insert().values`` many), later: at the
     commit, or just before a statement reads or changes their table. A row is given as its
-    values, or as a transient model instance whose values are taken when it is written."""
+    values, or as a transient model instance whose values are taken when it is written.
+    Messages (``outbox``) are written with their choices: the messages in one statement that
+    returns their ids, in order, then all their choices in one more."""
 
     def __init__(self) -> None:
         self.rows: dict[Table, list[dict[str, Any] | orm.Base]] = defaultdict(list)
+        #: for each deferred message, in order: its row (which gets its id) and its choices
+        self.messages: list[tuple[orm.OutboxRow, list[Option]]] = []
 
     def add(self, table: Table, values: dict[str, Any] | orm.Base) -> None:
         self.rows[table].append(values)
 
+    def add_message(self, row: orm.OutboxRow, values: dict[str, Any], options: list[Option]
+                    ) -> None:
+        self.rows[_OUTBOX].append(values)
+        self.messages.append((row, options))
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self.messages = []
+
     def write(self, session: Session, tables: set[str] | None = None) -> None:
         """Insert what is waiting (for ``tables`` only, if given), in the order recorded."""
+        connection = session.connection()
+        inline = connection.dialect.driver == DRIVER
+
+        def run(statement: Any, params: Any) -> Any:
+            params = _bound(statement, params)
+            if inline:
+                return run_inline(connection, statement, params)
+            return connection.execute(statement, params)
+
         for table in [t for t in self.rows if tables is None or t.name in tables]:
             rows = [_values(table, row) for row in self.rows.pop(table)]
-            session.connection().execute(insert(table), rows)
+            if table is not _OUTBOX:
+                run(_insert(table), rows)
+                continue
+            messages, self.messages = self.messages, []
+            if not any(options for _, options in messages):
+                run(_insert(table), rows)
+                continue
+            # one statement for all of them (SQLAlchemy's "insertmanyvalues"), which returns
+            # each row's id with its row key: SQLite does not promise the order of RETURNING
+            # over many rows, the keys say which id is whose
+            bound = _bound(_INSERT_OUTBOX_KEYED, rows)
+            ids = {key: row_id for row_id, key in connection.execute(
+                _INSERT_OUTBOX_KEYED, bound).all()}
+            for (row, _), values in zip(messages, bound, strict=True):
+                row.id = ids[values[crypto.ROW_KEY]]
+            run(_INSERT_CHOICES, [_choice(row.id, index, option) for row, options in messages
+                                  for index, option in enumerate(options)])
+
+
+def _bound(statement: Any, params: Any) -> Any:
+    """An INSERT's rows with their row keys, and their encrypted values bound to them
+    (``bot.crypto.bind_row``); any other statement's parameters as they are."""
+    if not getattr(statement, "is_insert", False) or params is None:
+        return params
+    table = statement.table
+    if isinstance(params, list):
+        return [crypto.bind_row(table, row) for row in params]
+    return crypto.bind_row(table, params)
+
+
+#: one INSERT statement per table, built once (its cache key is then computed once)
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert(table: Table) -> Any:
+    found = _INSERTS.get(table.name)
+    if found is None or found.table is not table:
+        found = _INSERTS[table.name] = insert(table)
+    return found
+
+
+def _choice(outbox_id: int, index: int, option: Option) -> dict[str, Any]:
+    return {"outbox_id": outbox_id, "idx": index, "label": option.label,
+            "label_key": option.label_key, "command": option.command,
+            "action": option.action.value, "subject_id": option.subject_id,
+            "value": option.value}
 
 
 def _values(table: Table, row: dict[str, Any] | orm.Base) -> dict[str, Any]:
@@ -191,14 +328,14 @@ class UnitOfWork:
         self.cache = Cache()
         self.deferred = Deferred()
         event.listen(self._session.sync_session, "do_orm_execute", self._before_statement)
-        self.persons = PersonRepository(self._session, self.cache)
-        self.cases = CaseRepository(self._session, self.cache)
-        self.signals = SignalRepository(self._session)
+        self.persons = PersonRepository(self._session, self.cache, self)
+        self.cases = CaseRepository(self._session, self.cache, self)
+        self.signals = SignalRepository(self._session, self)
         self.windows = WindowRepository(self._session, self)
         self.timeline = TimelineRepository(self._session, self.deferred)
         self.outbox = OutboxRepository(self._session, self)
         self.updates = UpdateRepository(self._session)
-        self.case_chats = CaseChatRepository(self._session)
+        self.case_chats = CaseChatRepository(self._session, self)
         self.conversations = ConversationRepository(self._session)
         self.absences = AbsenceRepository(self._session)
         self.trajectories = TrajectoryRepository(self._session)
@@ -213,7 +350,7 @@ class UnitOfWork:
         session = self.session
         try:
             if not self._committed:
-                self.deferred.rows.clear()
+                self.deferred.clear()
                 # detach first, so what was read stays readable after the rollback
                 session.expunge_all()
                 await session.rollback()
@@ -224,17 +361,41 @@ class UnitOfWork:
     def _before_statement(self, state: ORMExecuteState) -> None:
         """Before each statement of the session: write the deferred rows it may read or
         change, and forget what was kept of a table it changes."""
-        statement = state.statement
+        self._prepare(state.session, state.statement, state.is_select)
+
+    def _prepare(self, session: Session, statement: Any, is_select: bool) -> None:
         if self.deferred.rows:
             touched = _tables_of(statement)
+            if OUTBOX_CHOICES in touched:
+                touched |= {_OUTBOX.name}  # a message's choices are written with it
             if touched & {t.name for t in self.deferred.rows}:
-                if state.session.new:
-                    state.session.flush()  # rows they may refer to go first
-                self.deferred.write(state.session, set(touched))
-        if not state.is_select:
+                if session.new:
+                    session.flush()  # rows they may refer to go first
+                self.deferred.write(session, set(touched))
+        if not is_select:
             table = getattr(statement, "table", None)
             if table is None or getattr(table, "name", None) in _CACHED_TABLES:
                 self.cache.clear()
+
+    async def run(self, statement: Any, params: Any = None) -> Any:
+        """A Core statement on the unit of work's connection, past the ORM's execution layer
+        (the hot path's statements: issue 9, item 9). What the ORM would do first is done
+        here: pending objects are flushed, deferred rows the statement may see are written,
+        and what was kept of a table it changes is forgotten. On SQLite it runs inline."""
+        session = self.session
+        sync = session.sync_session
+        params = _bound(statement, params)
+        if isinstance(session, InlineSession):
+            connection = (await session.inline()).connection()
+            if sync.new or sync.dirty or sync.deleted:
+                sync.flush()
+            self._prepare(sync, statement, statement.is_select)
+            return run_inline(connection, statement, params)
+        if sync.new or sync.dirty or sync.deleted:
+            await session.flush()
+        if self.deferred.rows or not statement.is_select:
+            await session.run_sync(self._prepare, statement, statement.is_select)
+        return await (await session.connection()).execute(statement, params)
 
     def insert_later(self, table: FromClause, values: dict[str, Any]) -> None:
         """Insert a row nobody needs the id of, with others of its table (``Deferred``);
@@ -279,27 +440,38 @@ class UpdateRepository:
 
 
 class PersonRepository:
-    def __init__(self, session: AsyncSession, cache: Cache | None = None) -> None:
+    def __init__(self, session: AsyncSession, cache: Cache | None = None,
+                 uow: UnitOfWork | None = None) -> None:
         self.session = session
         self.cache = cache or Cache()
+        self._run = uow.run if uow is not None else session.execute
 
     async def by_identity(self, transport: str, address: str) -> orm.Person | None:
         """The person behind a chat identity, read together with the cases they hold a role
         in (nearly every command asks that next: ``CaseRepository.cases_of``)."""
         # the address is stored encrypted: find it by its keyed hash, under every configured
         # key (a rotated key still finds identities stored before the rotation)
-        rows = (await self.session.execute(_BY_IDENTITY, {
-            "transport": transport,
-            "hashes": crypto.keyring().lookup_hashes(address)})).all()
+        hashes = crypto.keyring().lookup_hashes(address)
+        statement = _BY_IDENTITY.get(len(hashes))
+        if statement is None:
+            statement = _BY_IDENTITY[len(hashes)] = _by_identity(len(hashes))
+        rows = (await self._run(statement, {
+            "transport": transport, **{f"h{i}": h for i, h in enumerate(hashes)}})).all()
         if not rows:
             return None
-        person: orm.Person = rows[0][0]
+        sync = self.session.sync_session
+        people, width = len(_PERSONS.c), len(_CASES.c)
+        person = _attach(sync, orm.Person, _PERSONS, rows[0][:people])
         self.cache.people[person.id] = person
-        self.cache.remember_cases(person.id, [(case, Role(role)) for _, case, role in rows
-                                              if case is not None])
+        self.cache.remember_cases(person.id, [
+            (_attach(sync, orm.Case, _CASES, row[people:people + width]), Role(row[-1]))
+            for row in rows if row[people] is not None])
         return person
 
     async def get(self, person_id: int) -> orm.Person | None:
+        known = self.cache.people.get(person_id)
+        if known is not None:
+            return known
         return await self.session.get(orm.Person, person_id)
 
     async def add(self, *, display_name: str, language: str, transport: str, address: str,
@@ -351,9 +523,11 @@ class PersonRepository:
 
 
 class CaseRepository:
-    def __init__(self, session: AsyncSession, cache: Cache | None = None) -> None:
+    def __init__(self, session: AsyncSession, cache: Cache | None = None,
+                 uow: UnitOfWork | None = None) -> None:
         self.session = session
         self.cache = cache or Cache()
+        self._run = uow.run if uow is not None else session.execute
 
     async def by_code(self, code: str) -> orm.Case | None:
         if code in self.cache.case_by_code:
@@ -414,12 +588,19 @@ class CaseRepository:
         members themselves and their chat identities (which the notices need next)."""
         if case_id not in self.cache.rosters:
             members: dict[tuple[int, str], model.Member] = {}
-            rows = (await self.session.execute(_ROSTER, {"case_id": case_id})).all()
-            for person_id, role, person, identity in rows:
+            rows = (await self._run(_ROSTER, {"case_id": case_id})).all()
+            sync = self.session.sync_session
+            people = 2 + len(_PERSONS.c)
+            for row in rows:
+                person_id, role = row[0], row[1]
                 members.setdefault((person_id, role), model.Member(person_id=person_id,
                                                                    role=Role(role)))
-                self.cache.identity.setdefault(person_id, identity)
-                self.cache.people[person_id] = person
+                if person_id not in self.cache.identity:
+                    self.cache.identity[person_id] = None if row[people] is None else _attach(
+                        sync, orm.Identity, _IDENTITIES, row[people:])
+                if person_id not in self.cache.people:
+                    self.cache.people[person_id] = _attach(sync, orm.Person, _PERSONS,
+                                                           row[2:people])
             self.cache.rosters[case_id] = list(members.values())
         return self.cache.rosters[case_id]
 
@@ -466,15 +647,16 @@ class CaseRepository:
 
 
 class SignalRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, uow: UnitOfWork | None = None) -> None:
         self.session = session
+        self._run = uow.run if uow is not None else session.execute
 
     async def add(self, *, case: orm.Case, kind: SignalKind, person_id: int, role: Role,
                   note: str | None, now: datetime, note_status: str = "none",
                   audience: frozenset[Role] | None = None, complainant: str | None = None,
                   report_status: str | None = None) -> model.Signal:
         # a Core INSERT … RETURNING id: nothing of the ORM's flush is needed for it
-        signal_id = (await self.session.execute(_INSERT_SIGNAL, {
+        signal_id = (await self._run(_INSERT_SIGNAL, {
             "case_id": case.id, "kind": kind.value, "posted_by": person_id,
             "poster_role": role.value, "posted_at": now, "note": note,
             "note_status": note_status, "complainant": complainant,
@@ -513,10 +695,9 @@ class SignalRepository:
                           leave_out: frozenset[SignalKind] = frozenset()) -> set[SignalKind]:
         """The kinds of the case's signals posted since ``moment`` (one small query, however
         many signals there were)."""
-        found = (await self.session.execute(_KINDS_SINCE, {
-            "case_id": case_id, "since": moment,
-            "leave_out": sorted(k.value for k in leave_out)})).scalars()
-        return {SignalKind(k) for k in found}
+        found = (await self._run(_KINDS_SINCE, {"case_id": case_id, "since": moment})
+                 ).scalars()
+        return {SignalKind(k) for k in found} - leave_out
 
     async def since(self, case_id: int, moment: datetime) -> list[model.Signal]:
         stmt = (select(orm.SignalRow, orm.Case.code)
@@ -555,6 +736,7 @@ class WindowRepository:
     def __init__(self, session: AsyncSession, uow: UnitOfWork | None = None) -> None:
         self.session = session
         self._uow = uow
+        self._run = uow.run if uow is not None else session.execute
 
     def _added(self, moments: list[datetime]) -> None:
         """Steps were added: the scheduler needs to look again only if one falls due before
@@ -575,7 +757,7 @@ class WindowRepository:
                   "waiting_person_id": waiting_person_id, "opened_at": opened_at,
                   "base_due_at": due_at, "due_at": due_at, "status": WindowStatus.OPEN.value,
                   "policy": policy, "period": period, "closed_at": None, "paused_at": None}
-        window_id = (await self.session.execute(_INSERT_WINDOW, values)).scalar_one()
+        window_id = (await self._run(_INSERT_WINDOW, values)).scalar_one()
         await self.insert_steps(window_id, steps)
         return _window(orm.WindowRow(id=window_id, **values))
 
@@ -601,7 +783,7 @@ class WindowRepository:
     async def insert_steps(self, window_id: int, steps: list[model.PlannedStep]) -> None:
         self._added([s.due_at for s in steps])
         if steps:
-            await self.session.execute(_INSERT_STEPS, [
+            await self._run(_INSERT_STEPS, [
                 {"window_id": window_id, "step": s.kind.value, "seq": s.seq,
                  "notify": ",".join(s.notify), "urgent": s.urgent, "due_at": s.due_at,
                  "done_at": None, "outcome": None, "late": False} for s in steps])
@@ -793,10 +975,10 @@ class TimelineRepository:
         """Record an event. It is written with the unit of work's others (``Deferred``);
         the returned row is not in the session and has no ``id``; it may still be changed
         (its ``data``) until it is written, which a later change then refuses loudly."""
-        row = orm.TimelineRow(
-            case_id=case_id, at=at, event=str(event), actor_id=actor_id,
-            actor_role=actor_role.value if actor_role else None, signal_id=signal_id,
-            data=dict(data))
+        row = _made(orm.TimelineRow, {
+            "case_id": case_id, "at": at, "event": str(event), "actor_id": actor_id,
+            "actor_role": actor_role.value if actor_role else None, "signal_id": signal_id,
+            "data": dict(data)})
         self.deferred.add(_TIMELINE, row)
         return row
 
@@ -826,11 +1008,12 @@ class OutboxRepository:
         """Queue a message, in this unit of work's transaction; its choices are stored with
         it, by index (``outbox_choices``).
 
-        The row is written with the unit of work's other messages in one statement, at the
-        commit or just before a statement reads the outbox (``Deferred``); the order of the
-        messages is the order of these calls. The returned row is not attached to the session
-        and has no ``id``, unless ``with_id`` or it has choices: then it (and every message
-        queued before it) is written at once and its ``id`` is set (its choices refer to it).
+        The row is written with the unit of work's other messages in one statement, and its
+        choices after them in one more, at the commit or just before a statement reads the
+        outbox or the choices (``Deferred``); the order of the messages is the order of these
+        calls. The returned row is not attached to the session and has no ``id`` until then
+        (a message with choices gets it when it is written), unless ``with_id``: then it
+        (and every message queued before it) is written at once and its ``id`` is set.
         ``priority``: 0 urgent, 1 normal, 2 bulk (``bot.notify.Priority``)."""
         options = [as_option(c) for c in choices or []]
         values: dict[str, Any] = {
@@ -842,17 +1025,15 @@ class OutboxRepository:
             "sent_at": None, "transport_message_id": None, "last_error": None,
             "priority": priority, "attempt_started_at": None, "resends": 0}
         self._uow.outbox_written = True
-        row = orm.OutboxRow(**values)
-        if not with_id and not options:
-            self._uow.insert_later(_OUTBOX, values)
+        row = _made(orm.OutboxRow, dict(values))
+        if not with_id:
+            self._uow.deferred.add_message(row, values, options)
             return row
         await self._uow.flush()  # what was queued before goes first: the order per chat
-        row.id = (await self.session.execute(_INSERT_OUTBOX, values)).scalar_one()
+        row.id = (await self._uow.run(_INSERT_OUTBOX, values)).scalar_one()
         if options:
-            await self.session.execute(insert(orm.OutboxChoice), [
-                {"outbox_id": row.id, "idx": index, "label": o.label, "label_key": o.label_key,
-                 "command": o.command, "action": o.action.value, "subject_id": o.subject_id,
-                 "value": o.value} for index, o in enumerate(options)])
+            await self._uow.run(_INSERT_CHOICES, [_choice(row.id, index, o)
+                                                   for index, o in enumerate(options)])
         return row
 
     async def get(self, row_id: int) -> orm.OutboxRow | None:
@@ -981,8 +1162,9 @@ class ConversationRepository:
 class CaseChatRepository:
     """Groups and rooms linked to a case as its shared case chat (one case per chat)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, uow: UnitOfWork | None = None) -> None:
         self.session = session
+        self._run = uow.run if uow is not None else session.execute
 
     async def of_chat(self, transport: str, address: str) -> orm.CaseChat | None:
         stmt = select(orm.CaseChat).where(orm.CaseChat.transport == transport,
@@ -990,8 +1172,10 @@ class CaseChatRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def of_case(self, case_id: int) -> list[orm.CaseChat]:
-        return list((await self.session.execute(_CHATS_OF_CASE,
-                                                {"case_id": case_id})).scalars())
+        """The case's shared chats, to read (not attached to the session: a Core query, it
+        is on the hot path)."""
+        rows = (await self._run(_CHATS_OF_CASE, {"case_id": case_id})).mappings()
+        return [orm.CaseChat(**row) for row in rows]
 
     async def link(self, case_id: int, transport: str, address: str, person_id: int,
                    now: datetime) -> orm.CaseChat:

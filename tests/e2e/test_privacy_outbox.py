@@ -60,6 +60,9 @@ from tests.support.profiles import examples, phases
 #:   "stand_in_other_case": "a stand-in who qualifies by being care team in another case",
 #:   "reason_to_waiting":   "a pause or extend reason sent to the waiting partner",
 #:   "mediator_names":      "professionals' names in the mediator's notices",
+#: Reintroduced one at a time on this test's committed strategy (``partners_first``, then the
+#: random actions; 15 examples, ``HYPOTHESIS_NO_SHRINK=1``), each was caught: the shared chat
+#: at example 3, the stand-in at 8, the reason at 2, the mediator's names at 3 (seeds 1/2).
 KNOWN_LEAKS: dict[str, str] = {}
 #: the leaks :func:`classify` recognises
 LEAK_NAMES = ("shared_chat_writers", "stand_in_other_case", "reason_to_waiting",
@@ -375,12 +378,24 @@ async def act(w: World, action: tuple[int, ...]) -> None:
                 await positive_note(w, signal.id)
     elif kind == "ack":
         signal = pick(await signals_of(w), b)
-        if signal is not None:
-            await send(w, who, f"/ok {signal.id}")
+        if signal is None:
+            return
+        # mostly someone of the care team, who answers for nearly every signal, so that
+        # acknowledgements (and their notices to the poster) actually happen; now and then
+        # anyone (refused)
+        actors = [n for n in members if w.roles[n] & CARE_TEAM]
+        if actors and c % 4:
+            who = pick(actors, c // 4)
+        await send(w, who, f"/ok {signal.id}")
     elif kind in ("pause", "extend", "resume"):
         window = pick(await windows_of(w), b)
         if window is None:
             return
+        # mostly someone who may act on a window (the care team answers for nearly all of
+        # them), so that a reason is actually given and sent; now and then anyone (refused)
+        actors = [n for n in members if w.roles[n] & CARE_TEAM]
+        if actors and a % 4:
+            who = pick(actors, a // 4)
         if kind == "resume":
             await send(w, who, f"/hervat T{window}")
             return
@@ -674,11 +689,58 @@ def next_morning(moment: datetime) -> datetime:
     return datetime.combine(day, time(10, 0), tzinfo=AMS).astimezone(UTC)
 
 
+async def partners_first(w: World, plan: Plan) -> None:
+    """Every example begins where the care team answers a partner: someone outside the care
+    team (chosen by the plan) posts a signal, the case's coach goes away with a colleague of
+    another case as stand-in and a day passes, someone of the care team pauses or extends
+    the signal's window with a reason, and acknowledges it. These are the paths where notices
+    were composed outside the renderings (a reminder to a stand-in, a reason to the one
+    waiting, the acknowledger's name to the poster), which a random sequence reaches only now
+    and then; the random actions follow."""
+    partners = [n for n in w.members() if not w.roles[n] & CARE_TEAM]
+    care = [n for n in w.members() if w.roles[n] & CARE_TEAM]
+    pick_at = plan.actions[0] if plan.actions else (0, 0, 0, 0)
+    poster = pick(partners, pick_at[1])
+    if poster is None or not care:
+        return
+    roles = sorted(w.roles[poster], key=list(Role).index)
+    kinds = list(dict.fromkeys(k for r in roles for k in kinds_for(r)))
+    if not kinds:
+        return
+    await send(w, poster, f"/signaal {w.case} {pick(kinds, pick_at[2]).value}")
+    await check(w)
+    # the case's coach goes away with the colleague as stand-in (care team in the other
+    # case, perhaps nothing in this one), and a day passes: the window's reminder goes out
+    coach, colleague = name_for(w, 0), name_for(w, 20)
+    before = len(w.sent)
+    await send(w, coach, f"/afwezig 2w {colleague}")
+    if any(chat == console_address(colleague) for chat, _ in w.sent[before:]):
+        w.standing_in[coach] = colleague
+    await check(w)
+    await w.bot.advance(timedelta(hours=20))
+    await check(w)
+    window = pick(await windows_of(w), -1)
+    posted = (await signals_of(w))[-1:]
+    actor = pick(care, pick_at[3])
+    if window is not None:
+        reason = marker(w, REASON, author=actor)
+        line = (f"/pauzeer T{window} {reason.text}" if pick_at[3] % 2
+                else f"/verleng T{window} 2d {reason.text}")
+        before = len(w.sent)
+        await send(w, actor, line)
+        await positive_reason(w, actor, reason, before)
+        await check(w)
+    if posted:
+        await send(w, actor, f"/ok {posted[0].id}")
+        await check(w)
+
+
 async def run(bot: ConsoleHarness, plan: Plan) -> World:
     # a message held for someone's quiet hours holds back what follows it to that chat:
     # every example starts and ends in the morning
     await bot.advance_to(next_morning(bot.clock.now()))
     w = await build(bot, plan)
+    await partners_first(w, plan)
     for action in plan.actions:
         await act(w, action)
     await w.bot.advance_to(next_morning(bot.clock.now() + timedelta(days=2)))

@@ -51,6 +51,19 @@ async def placed_values(engine: AsyncEngine) -> list[tuple[str, str]]:
     return values
 
 
+async def bound_values(engine: AsyncEngine) -> list[tuple[str, str, str | None]]:
+    """Every encrypted value with its place and (a random-nonce one) its row's key, read with
+    plain SQL."""
+    found: list[tuple[str, str, str | None]] = []
+    async with engine.connect() as conn:
+        for table, column, deterministic in encrypted_columns():
+            row = "NULL" if deterministic else "row_key"
+            found += [(f"{table}.{column}", value, key) for key, value in (await conn.execute(
+                text(f"SELECT {row}, {column} FROM {table} "  # noqa: S608
+                     f"WHERE {column} IS NOT NULL AND {column} != ''"))).all()]
+    return found
+
+
 async def played_case(bot: ConsoleHarness) -> str:
     """A case where the landlord posted a signal with ``MARKER`` and the coach received it."""
     case = await bot.new_case()
@@ -87,7 +100,7 @@ async def test_notes_names_and_chat_ids_are_not_stored_in_plain_text(
     for name in (LANDLORD, COACH):
         # names, and the console's chat ids (which are the names, folded)
         assert name.casefold() not in joined, name
-    assert any(v.startswith("v2:") for v in values)  # random-nonce values
+    assert any(v.startswith("v3:") for v in values)  # random-nonce values, bound to their row
     assert any(v.startswith("d2:") for v in values)  # the outbox's chat addresses
     if make_url(database_url).get_backend_name() == "sqlite":
         # not in the file either (nor in its write-ahead log)
@@ -107,13 +120,12 @@ async def test_a_wrong_key_cannot_read_them(database_url: str, clock: ManualCloc
         engine = bot.app.engine
         right = crypto.keyring()
         wrong = crypto.Keyring([crypto.parse_key(crypto.generate_key())])
-        encrypted = [(place, v) for place, v in await placed_values(engine)
-                     if v[:3] in ("v2:", "d2:")]
+        encrypted = await bound_values(engine)
         assert encrypted
-        for place, value in encrypted:
+        for place, value, row in encrypted:
             with pytest.raises(crypto.DecryptionError):
-                wrong.decrypt(value, place)
-        assert MARKER in [right.decrypt(v, place) for place, v in encrypted]
+                wrong.decrypt(value, place, row)
+        assert MARKER in [right.decrypt(v, place, row) for place, v, row in encrypted]
         crypto.install(wrong)
         try:
             async with bot.app.new_uow() as uow:
@@ -330,3 +342,66 @@ async def test_organisation_names_are_encrypted_and_found(
         assert names == ["Woonzorg Oost"]  # one organisation, found again by its hash
     finally:
         await bot.stop()
+
+
+async def test_a_cipher_text_moved_to_another_row_does_not_open(
+        database_url: str, clock: ManualClock) -> None:
+    """The authenticated data names the row (its ``row_key``, revision 0011): one person's
+    name copied over another's, or one timeline event's details over another's, is refused
+    when read; back in its own row it opens again."""
+    bot = ConsoleHarness(database_url, clock)
+    await bot.start()
+    try:
+        await played_case(bot)
+        assert bot.app is not None
+        engine = bot.app.engine
+        async with engine.begin() as conn:
+            rows = (await conn.execute(text(
+                "SELECT id, display_name FROM persons ORDER BY id"))).all()
+            (first, first_name), (second, second_name) = rows[0], rows[1]
+            await conn.execute(text("UPDATE persons SET display_name = :v WHERE id = :id"),
+                               {"v": first_name, "id": second})
+        async with bot.app.new_uow() as uow:
+            assert (await uow.persons.get(first)) is not None  # in its own row it opens
+        async with bot.app.new_uow() as uow:
+            with pytest.raises(crypto.DecryptionError):
+                await uow.persons.get(second)
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE persons SET display_name = :v WHERE id = :id"),
+                               {"v": second_name, "id": second})
+            events = (await conn.execute(text(
+                "SELECT id, data FROM timeline ORDER BY id"))).all()
+            assert len(events) >= 2
+            await conn.execute(text("UPDATE timeline SET data = :v WHERE id = :id"),
+                               {"v": events[0][1], "id": events[1][0]})
+        async with bot.app.new_uow() as uow:
+            assert (await uow.persons.get(second)) is not None
+            with pytest.raises(crypto.DecryptionError):
+                await uow.session.execute(select(orm.TimelineRow.data))
+    finally:
+        await bot.stop()
+
+
+async def test_migration_0011_binds_what_was_stored_to_its_rows(database_url: str) -> None:
+    """Data stored before 0011 (bound to its column only) still reads after the migration
+    binds it to its rows, and after a way down and up again."""
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine, "0003")
+        await _fill_plain_0003(engine)
+        await migrate(engine, "0010")
+        before = [v for _, v in await placed_values(engine)]
+        assert any(v.startswith("v2:") for v in before)
+        assert not any(v.startswith("v3:") for v in before)  # no row keys yet
+        await migrate(engine)
+        after = await bound_values(engine)
+        assert after
+        assert all(v.startswith(("v3:", "d2:")) for _, v, _ in after)
+        assert all(row for place, v, row in after if v.startswith("v3:"))
+        await _read_back(engine)
+        await downgrade(engine, "0010")
+        assert not any(v.startswith("v3:") for _, v in await placed_values(engine))
+        await migrate(engine)
+        await _read_back(engine)
+    finally:
+        await engine.dispose()

@@ -27,12 +27,13 @@ from bot.services import cases
 from bot.transports.base import Incoming
 
 #: statements of one signal (landlord, noise, a case with landlord, coach and police officer)
-#: as measured: 11 (by_identity with the person's cases, signal, window, its steps, the case's
-#: roster with people and identities, its shared chats, the kinds for the pattern, the
-#: timeline events, the outbox messages; and, since choices are stored with their message,
-#: the coach's message with its button written at once for its id, and its choices); a
-#: little room, no more
-STATEMENTS_PER_SIGNAL = 11
+#: as measured: 10 (by_identity with the person's cases, signal, window, its steps, the case's
+#: roster with people and identities, its shared chats, the kinds for the pattern, then at the
+#: commit the timeline events, the messages (one statement that returns their ids with their
+#: row keys, for their choices) and the choices); room for one statement only: on PostgreSQL
+#: the deadline scheduler's look at the earliest step, woken by the signal before, may still
+#: fall inside the count (it does not on SQLite)
+STATEMENTS_PER_SIGNAL = 10
 MARGIN = 1
 
 MEMBERS = (("lotte", Role.LANDLORD), ("bram", Role.COACH), ("petra", Role.POLICE))
@@ -109,6 +110,9 @@ async def test_a_signal_takes_few_statements_and_one_commit(app: KorteLijn) -> N
         assert counter.commits == 1, counter.statements
         assert len(counter.statements) <= STATEMENTS_PER_SIGNAL + MARGIN, "\n".join(
             counter.statements)
+        if app.engine.dialect.name == "sqlite":  # no scheduler statement falls inside
+            assert len(counter.statements) == STATEMENTS_PER_SIGNAL, "\n".join(
+                counter.statements)
     # and it did all it must: the signal, its window and steps, its events, the coach's notice
     # and the reply, committed together
     async with app.new_uow() as uow:

@@ -43,6 +43,26 @@ def test_a_sealed_address_is_the_same_each_time_and_opens() -> None:
     assert ring(KEY_B).seal("123456") != keys.seal("123456")
 
 
+def test_a_value_opens_only_in_the_row_it_was_written_for() -> None:
+    keys = ring(KEY_A)
+    here, there = crypto.new_row_key(), crypto.new_row_key()
+    assert here != there
+    assert len(here) == crypto.ROW_KEY_LENGTH
+    note = keys.encrypt("zorgplan", "signals.note", here)
+    assert note.startswith(f"v3:{keys.key_id}:")
+    assert keys.is_row_bound(note)
+    assert keys.decrypt(note, "signals.note", here) == "zorgplan"
+    for context, row in (("signals.note", there), ("signals.note", None),
+                         ("signals.complainant", here), (None, None)):
+        with pytest.raises(crypto.DecryptionError):
+            keys.decrypt(note, context, row)
+    # a value bound to its column only (before revision 0011) never opens through a row
+    old = keys.encrypt("zorgplan", "signals.note")
+    assert keys.decrypt(old, "signals.note") == "zorgplan"
+    with pytest.raises(crypto.DecryptionError):
+        keys.decrypt(old, "signals.note", here)
+
+
 def test_a_value_opens_only_in_the_column_it_was_written_for() -> None:
     keys = ring(KEY_A)
     note = keys.encrypt("zorgplan", "signals.note")
@@ -81,8 +101,10 @@ def test_rotation_reads_with_the_old_key_and_writes_with_the_new() -> None:
     stored = old.encrypt("geheim")
     assert rotated.decrypt(stored) == "geheim"
     assert not rotated.is_current(stored)
-    fresh = rotated.encrypt("geheim", "signals.note")
+    fresh = rotated.encrypt("geheim", "signals.note", crypto.new_row_key())
     assert rotated.is_current(fresh)
+    # bound to its column but not to its row (before revision 0011): rewritten by rekey
+    assert not rotated.is_current(rotated.encrypt("geheim", "signals.note"))
     assert not rotated.is_current(rotated.encrypt("geheim"))  # unbound: rewritten by rekey
     with pytest.raises(crypto.DecryptionError):
         old.decrypt(fresh, "signals.note")
