@@ -70,7 +70,8 @@ class KorteLijn:
                                   policies=build_policies(settings), privacy=privacy,
                                   patterns=settings.patterns, digests=settings.digests,
                                   chat_language=settings.bot.default_language,
-                                  retention=settings.retention)
+                                  retention=settings.retention,
+                                  complaints=settings.complaints)
         self.stopped = asyncio.Event()
         self._migrate = migrate_on_start
         self._tasks: set[asyncio.Task[object]] = set()

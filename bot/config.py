@@ -137,6 +137,11 @@ class NormSettings(BaseModel):
     resolution: NormSpan = Span.calendar(months=3)
     #: N7: warn this long before (the default warns at two months)
     resolution_warning: NormSpan = Span.calendar(months=1)
+    #: while a complaint is open, the landlord is reminded this often to let the complainant
+    #: know that work is being done (KORTELIJN_NORMS__COMPLAINANT_CONTACT)
+    complainant_contact: NormSpan = Span.calendar(weeks=2)
+    #: no reminder before: the lapse of each interval is the reminder
+    complainant_contact_reminder: Duration = timedelta(0)
     #: N10: a last-chance trajectory is evaluated this often
     trajectory_evaluation: NormSpan = Span.calendar(months=3)
     trajectory_evaluation_reminder: Duration = timedelta(days=14)
@@ -159,13 +164,23 @@ class NormSettings(BaseModel):
         return value
 
     @field_validator("signal_follow_up", "complaint_information", "complaint_start",
-                     "four_week_check", "six_week_check", "resolution",
+                     "four_week_check", "six_week_check", "resolution", "complainant_contact",
                      "trajectory_evaluation", "trajectory_minimum", "yearly_evaluation")
     @classmethod
     def _nonzero(cls, value: Span) -> Span:
         if str(value) in ("0s", "0w", "0wd"):
             raise ValueError("must be longer than zero")
         return value
+
+
+class ComplaintSettings(BaseModel):
+    """The complaint procedure (``bot/services/complaints.py``)."""
+
+    #: a new, similar (same kind) and justified complaint within this time of an earlier
+    #: justified one proposes action 3, the warning letter (KORTELIJN_COMPLAINTS__LADDER_PERIOD)
+    ladder_period: Duration = timedelta(days=183)
+    #: longest description, handling or note of the procedure
+    text_limit: int = Field(default=2000, ge=100, le=10000)
 
 
 class PatternSettings(BaseModel):
@@ -404,6 +419,7 @@ class Settings(BaseSettings):
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     patterns: PatternSettings = Field(default_factory=PatternSettings)
+    complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     digests: DigestSettings = Field(default_factory=DigestSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

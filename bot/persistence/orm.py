@@ -3,11 +3,12 @@ a test checks that these models and the migrations agree."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -450,3 +451,133 @@ class TransportState(Base):
     key: Mapped[str] = mapped_column(EncryptedAddress("transport_state.key"))
     value: Mapped[str] = mapped_column(EncryptedText("transport_state.value"))
     updated_at: Mapped[datetime]
+
+
+# --- the complaint procedure (issue 11: bot/domain/complaint.py, bot/services/complaints.py) -
+
+class ComplaintRow(Base):
+    """A nuisance complaint about the tenant, recorded by the landlord: its own states
+    (``bot.domain.complaint.ComplaintStatus``) and the windows the guideline ties to it."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    happened_at: Mapped[datetime]
+    #: when the landlord received it (N2 runs from here)
+    received_at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
+    #: class ``complaint``
+    description: Mapped[str] = mapped_column(EncryptedText("complaints.description"))
+    #: class ``complainant``; empty when anonymous (then no identity is stored at all)
+    complainant: Mapped[str | None] = mapped_column(EncryptedText("complaints.complainant"))
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    #: action 1, class ``assessment``
+    handling: Mapped[str | None] = mapped_column(EncryptedText("complaints.handling"))
+    handled_at: Mapped[datetime | None]
+    conscious: Mapped[bool | None] = mapped_column(Boolean)
+    tenant_justified: Mapped[bool | None] = mapped_column(Boolean)
+    coach_justified: Mapped[bool | None] = mapped_column(Boolean)
+    #: action 2, class ``assessment``
+    assessment_note: Mapped[str | None] = mapped_column(
+        EncryptedText("complaints.assessment_note"))
+    assessed_at: Mapped[datetime | None]
+    assessed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    last_contact_at: Mapped[datetime | None]
+    resolved_landlord_at: Mapped[datetime | None]
+    resolved_team_at: Mapped[datetime | None]
+    n2_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    n3_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    n5_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    n6_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    n7_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    contact_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+
+
+class TaskRow(Base):
+    """A follow-up someone in a role must do (the table of action 2, and the procedure's
+    other steps); its text comes from the catalogue (``task.<kind>``): no free text."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    owner_role: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+
+
+class LetterRow(Base):
+    """A letter of the ladder (actions 3-6), with what the guideline asks with it."""
+
+    __tablename__ = "complaint_letters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    action: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    sent_on: Mapped[date] = mapped_column(Date)
+    registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_seen: Mapped[bool] = mapped_column(Boolean, default=False)
+    copy_landlord_file: Mapped[bool] = mapped_column(Boolean, default=False)
+    copy_care_file: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_advice: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the roles consulted, comma-separated
+    consulted: Mapped[str] = mapped_column(String(200), default="")
+    advice_police: Mapped[bool] = mapped_column(Boolean, default=False)
+    advice_on_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: action 6: the tenant did not keep the agreements of the lease and support agreement
+    agreements_broken: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: class ``letter``
+    note: Mapped[str | None] = mapped_column(EncryptedText("complaint_letters.note"))
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
+
+
+class InterventionRow(Base):
+    """An intervention (1-4) or a mediation referral (with both parties' consent)."""
+
+    __tablename__ = "complaint_interventions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    #: class ``care``
+    note: Mapped[str | None] = mapped_column(EncryptedText("complaint_interventions.note"))
+    tenant_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    complainant_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CheckRow(Base):
+    """One partner asked at the four-week (N5) or six-week (N6) check, and their answer."""
+
+    __tablename__ = "complaint_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"),
+                                              index=True)
+    #: ``N5`` or ``N6``
+    norm: Mapped[str] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(String(32))
+    asked_at: Mapped[datetime]
+    asked_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    #: none, new (N5); resolved, unresolved (N6)
+    answer: Mapped[str | None] = mapped_column(String(16))

@@ -33,6 +33,7 @@ from bot.domain import model
 from bot.domain.choices import Action, MessageKind, Option, as_option
 from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
 from bot.persistence import orm
+from bot.persistence.complaints import ComplaintRepository
 
 #: tables whose rows a unit of work keeps once read (see ``Cache``)
 _CACHED_TABLES = frozenset({"cases", "memberships", "persons", "identities"})
@@ -200,6 +201,8 @@ class UnitOfWork:
         self.case_chats = CaseChatRepository(self._session)
         self.conversations = ConversationRepository(self._session)
         self.absences = AbsenceRepository(self._session)
+        # the complaint procedure (issue 11; bot/persistence/complaints.py)
+        self.complaints = ComplaintRepository(self._session)
         return self
 
     async def __aexit__(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import (
+    ComplaintSettings,
     DigestSettings,
     NormSettings,
     PatternSettings,
@@ -41,3 +42,5 @@ class ServiceContext:
     note_limit: int = 2000
     #: how long a closed case and the access log are kept
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    #: the complaint procedure: the ladder's period, the longest text
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)

@@ -1,0 +1,227 @@
+"""The complaint procedure, typed into the console from intake to the court file (issue 11):
+intake by the landlord, the team's feedback (action 1), the assessment in each of the four
+cells of the table with its follow-ups (action 2), the four-week check with three answers, the
+six-week check, a second complaint that proposes action 3, the warning letter, the second
+warning, the summons and the court's conditions, and the nuisance marked resolved by both
+sides. The windows N2, N3, N5, N6 and N7 open and close by themselves at their steps: nobody
+types /termijn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.persistence import orm
+from tests.support.harness import ConsoleHarness
+
+DESCRIPTION = "Harde muziek tot twee uur in de nacht"
+COMPLAINANT = "buurvrouw Jansen van nummer 12"
+
+
+def whole(lines: list[str], test: Callable[[str], bool]) -> bool:
+    """A test of what a person received, read as one text (a message spans lines)."""
+    return test("\n".join(lines))
+
+
+async def windows(bot: ConsoleHarness) -> dict[str, list[str]]:
+    """Each norm's windows' states, in the order they were opened."""
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        rows = (await uow.session.execute(select(orm.WindowRow).order_by(orm.WindowRow.id))
+                ).scalars().all()
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(row.norm, []).append(row.status)
+    return out
+
+
+async def open_tasks(bot: ConsoleHarness) -> list[tuple[str, str]]:
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        rows = (await uow.session.execute(
+            select(orm.TaskRow).where(orm.TaskRow.done_at.is_(None)).order_by(orm.TaskRow.id))
+                ).scalars().all()
+    return [(row.kind, row.owner_role) for row in rows]
+
+
+async def setting(bot: ConsoleHarness) -> str:
+    case = await bot.new_case()
+    await bot.join("Lotte", case, "verhuurder")
+    await bot.join("Bram", case, "begeleider")
+    await bot.join("Pieter", case, "wijkagent")
+    await bot.join("Gea", case, "gemeente")
+    return case
+
+
+async def test_from_intake_to_the_court_file(bot: ConsoleHarness) -> None:
+    case = await setting(bot)
+    typed: list[str] = []
+
+    async def say(name: str, line: str) -> list[str]:
+        typed.append(line)
+        await bot.type(f"/als {name}")
+        return await bot.type(line)
+
+    # --- intake: N2 (from the landlord's receipt) met at once, N3, N5, N7 open -----------
+    lines = await say("Lotte", f"/klacht {case} geluid | gisteren 23:00 | vandaag 08:30 | "
+                               f"klager: {COMPLAINANT} | {DESCRIPTION}")
+    to_lotte, to_bram = bot.to("Lotte", lines), bot.to("Bram", lines)
+    assert whole(to_lotte, lambda line: "Klacht K1" in line and "begeleider" in line), lines
+    assert whole(to_lotte, lambda line: "/klagercontact K1" in line), lines  # confirm receipt
+    assert whole(to_bram, lambda line: "Nieuwe klacht K1" in line and DESCRIPTION in line), lines
+    assert whole(to_bram, lambda line: "bekend bij de verhuurder" in line), lines
+    assert not whole(to_bram, lambda line: "Jansen" in line), lines
+    assert bot.to("Pieter", lines) == []
+    assert bot.to("Gea", lines) == []
+    state = await windows(bot)
+    assert state["N2"] == ["met"]
+    assert state["N3"] == ["open"]
+    assert state["N5"] == ["open"]
+    assert state["N7"] == ["open"]
+    assert state["N7c"] == ["open"]
+    assert ("confirm_receipt", "landlord") in await open_tasks(bot)
+
+    # --- action 1: the coach says how; N3 met; the landlord gets the feedback ----------------
+    lines = await say("Bram", "/aanpak K1 Ik spreek de deelnemer morgen en koppel terug")
+    assert whole(bot.to("Lotte", lines), lambda line: "Ik spreek de deelnemer morgen" in line)
+    assert (await windows(bot))["N3"] == ["met"]
+    lines = await say("Lotte", "/klagercontact K1")
+    assert whole(bot.to("Lotte", lines), lambda line: "tijdlijn" in line), lines
+    assert (await windows(bot))["N7c"] == ["met", "open"]  # the next interval runs
+    assert ("confirm_receipt", "landlord") not in await open_tasks(bot)
+
+    # --- action 2, cell 'unconscious, justified': N6 opens; a noise measurement -----------
+    lines = await say("Bram", "/beoordeling K1 onbewust terecht terecht Wist niet dat het "
+                              "zo gehoord werd")
+    to_bram, to_lotte = bot.to("Bram", lines), bot.to("Lotte", lines)
+    assert whole(to_bram, lambda line: "onbewust gedrag" in line), lines
+    assert whole(to_bram, lambda line: "ondersteuningsplan" in line), lines
+    assert whole(to_bram, lambda line: "zesweken" in line.lower()), lines
+    assert whole(to_lotte, lambda line: "de klager informeren" in line), lines
+    assert (await windows(bot))["N6"] == ["open"]
+    tasks = await open_tasks(bot)
+    assert ("six_week_ask_landlord", "coach") in tasks
+    assert ("six_week_ask_complainant", "landlord") in tasks
+    lines = await say("Bram", "/geluidsmeting K1")
+    assert whole(bot.to("Lotte", lines), lambda line: "geluidsmeting" in line), lines
+
+    # --- the four-week check: one action, three partners, three answers: N5 met -------------
+    await bot.advance(timedelta(weeks=3, days=5))
+    lines = await say("Bram", "/navraag K1")
+    for name in ("Lotte", "Pieter", "Gea"):
+        assert whole(bot.to(name, lines), lambda line: "nieuwe meldingen" in line), (name, lines)
+    assert not whole(bot.to("Gea", lines), lambda line: "geluid" in line), lines
+    await say("Lotte", "/antwoord K1 geen")
+    await say("Pieter", "/antwoord K1 nieuw")
+    assert (await windows(bot))["N5"] == ["open"]
+    lines = await say("Gea", "/antwoord K1 geen")
+    assert whole(bot.to("Bram", lines), lambda line: "Iedereen heeft geantwoord" in line), lines
+    assert (await windows(bot))["N5"] == ["met"]
+
+    # --- the six-week check: N6 met when the landlord answers ---------------------------------
+    await bot.advance(timedelta(weeks=2))
+    await say("Bram", "/navraag K1 6")
+    lines = await say("Lotte", "/antwoord K1 niet_opgelost")
+    assert whole(bot.to("Bram", lines), lambda line: "Niet opgelost" in line), lines
+    assert (await windows(bot))["N6"] == ["met"]
+
+    # --- a second, similar complaint: conscious and justified; action 3 is proposed -----------
+    lines = await say("Lotte", f"/klacht {case} geluid | vandaag 01:00 | nu | anoniem | "
+                               "Weer harde muziek")
+    assert (await windows(bot))["N7"] == ["open"]  # N7 runs from the first complaint
+    await say("Bram", "/aanpak K2 Gesprek vandaag")
+    lines = await say("Bram", "/beoordeling K2 bewust terecht terecht")
+    assert whole(bot.to("Lotte", lines), lambda line: "actie 3" in line), lines
+    assert whole(bot.to("Bram", lines), lambda line: "actie 3" in line), lines
+    tasks = await open_tasks(bot)
+    assert ("normal_behaviour_tools", "coach") in tasks
+    assert ("agree_complainant_actions", "landlord") in tasks
+
+    # the other two cells
+    await say("Lotte", f"/klacht {case} stank | vandaag 07:00 | nu | anoniem | Stank in hal")
+    await say("Bram", "/aanpak K3 Gesprek")
+    lines = await say("Bram", "/beoordeling K3 bewust onterecht terecht")
+    assert whole(bot.to("Bram", lines), lambda line: "zienswijze" in line), lines
+    await say("Lotte", f"/klacht {case} bezoek | vandaag 07:30 | nu | anoniem | Veel bezoek")
+    await say("Bram", "/aanpak K4 Gesprek")
+    lines = await say("Bram", "/beoordeling K4 onbewust onterecht onterecht")
+    assert whole(bot.to("Bram", lines), lambda line: "burenrelatie" in line), lines
+    assert whole(bot.to("Bram", lines), lambda line: "buurtbemiddeling" in line), lines
+    assert (await windows(bot))["N6"] == ["met"]  # no new N6 for these cells
+
+    # --- the ladder: warning, second warning (legal advice required), summons, court ----------
+    lines = await say("Lotte", f"/brief {case} 3 vandaag")
+    assert whole(bot.to("Lotte", lines), lambda line: "B1 · actie 3 · waarschuwingsbrief" in line)
+    assert whole(bot.to("Lotte", lines), lambda line: "politie" in line), lines  # the advice
+    assert whole(bot.to("Bram", lines), lambda line: "waarschuwingsbrief" in line), lines
+    assert ("discuss_letter", "coach") in await open_tasks(bot)
+    lines = await say("Lotte", f"/brief {case} 4 vandaag kopieen")
+    assert whole(bot.to("Lotte", lines), lambda line: "juridisch advies" in line), lines
+    await say("Lotte", f"/brief {case} 4 vandaag kopieen juridisch overleg:politie,gemeente")
+    lines = await say("Lotte", f"/brief {case} 5 vandaag aangetekend voorgezien juridisch "
+                               "kopieen advies_politie advies_bereikbaar")
+    assert whole(bot.to("Lotte", lines),
+                 lambda line: "aangetekend" in line and "voor gezien" in line), lines
+    await say("Bram", f"/interventie {case} 1 | Begeleiding opgeschaald naar dagelijks")
+    lines = await say("Lotte", f"/brief {case} 6 vandaag juridisch kopieen afspraken")
+    court = [line for line in bot.to("Lotte", lines) if "✓" in line or "✗" in line]
+    assert len(court) == 3, lines
+    assert all("✓" in line for line in court), lines
+    lines = await say("Lotte", f"/klachten {case}")
+    assert sum("B" in line and "actie" in line for line in bot.to("Lotte", lines)) >= 4
+
+    # --- N7: met when the landlord AND the team have marked it resolved ---------------------
+    await say("Lotte", f"/opgelost {case}")
+    assert (await windows(bot))["N7"] == ["open"]
+    lines = await say("Bram", f"/opgelost {case}")
+    assert whole(bot.to("Lotte", lines), lambda line: "opgelost" in line), lines
+    state = await windows(bot)
+    assert state["N7"] == ["met"]
+    assert state["N7c"][-1] == "cancelled"  # no more reminders to contact the complainant
+    assert not any(line.startswith(("/termijn ", "/window ")) for line in typed)
+
+
+async def test_the_intake_as_a_conversation_keeps_an_anonymous_complainant_unknown(
+        bot: ConsoleHarness) -> None:
+    case = await setting(bot)
+    await bot.type("/als Lotte")
+    lines = await bot.type("/klacht")
+    assert whole(bot.to("Lotte", lines), lambda line: "waar gaat de overlast over" in line), lines
+    await bot.type("1")  # noise
+    lines = await bot.type("morgen")
+    assert whole(bot.to("Lotte", lines), lambda line: "geen moment" in line), lines
+    await bot.type("gisteren 22:30")
+    await bot.type("vandaag 08:00")
+    await bot.type("1")  # anonymous
+    lines = await bot.type("Bonken op de muur")
+    assert whole(bot.to("Lotte", lines), lambda line: "begeleider (Bram)" in line), lines
+    lines = await bot.type("1")  # forward
+    assert whole(bot.to("Lotte", lines), lambda line: "Klacht K1" in line), lines
+    assert whole(bot.to("Bram", lines), lambda line: "anoniem" in line and "Bonken" in line)
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        row = (await uow.session.execute(select(orm.ComplaintRow))).scalar_one()
+        assert row.complainant is None
+    state = await windows(bot)
+    assert state["N2"] == ["met"]
+    assert state["N3"] == ["open"]
+    assert case
+
+
+async def test_a_late_intake_says_n2_lapsed_and_the_contact_reminder_comes(
+        bot: ConsoleHarness) -> None:
+    case = await setting(bot)
+    await bot.type("/als Lotte")
+    bot.clock.advance(timedelta(days=3))
+    lines = await bot.type(f"/klacht {case} geluid | 20-11 22:00 | 20-11 23:00 | anoniem | "
+                           "Lawaai")
+    assert whole(bot.to("Lotte", lines), lambda line: "later dan 24 uur" in line), lines
+    await bot.type("/als Bram")
+    await bot.type("/aanpak K1 Gesprek met de deelnemer")
+    bot.new_output()
+    # the landlord is reminded at the configured interval to let the complainant know
+    lines = await bot.advance(timedelta(weeks=2, minutes=1))
+    assert whole(bot.to("Lotte", lines), lambda line: "klager laten merken" in line), lines
+    assert not whole(lines, lambda line: "Escalatie" in line), lines
