@@ -96,6 +96,14 @@ FIELD_CLASSES: dict[str, str] = {
     "signal.complainant": "complainant",
     "window.reason": "the window's subject: its signal's detail class, or free text",
     "report.answer": "tenant_report (the tenant's guided answers become its note)",
+    # the complaint procedure (bot/services/complaints.py, docs/PRIVACY.md)
+    "complaint.description": "complaint",
+    "complaint.complainant": "complainant (the landlord's alone; anonymous: nothing stored)",
+    "complaint.handling": "assessment (action 1: how the team will handle it)",
+    "complaint.assessment_note": "assessment (action 2: the coach's note with the assessment)",
+    "letter.note": "letter",
+    "intervention.note": "care (an intervention's note; a mediation referral's too)",
+    "intake.answer": "the intake conversation's answers become the complaint's fields",
 }
 
 #: kinds whose very existence is of a class beyond the facts

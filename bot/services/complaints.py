@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, tzinfo
 
 from bot import i18n, notify
-from bot.domain import arguments, errors
+from bot.domain import arguments, dossier, errors
 from bot.domain import complaint as rules
 from bot.domain.choices import Option
 from bot.domain.complaint import (
@@ -62,6 +63,7 @@ from bot.domain.model import CARE_TEAM, Norm, Role, Window, WindowStatus, parse_
 from bot.persistence import orm
 from bot.persistence.complaints import Task
 from bot.persistence.uow import UnitOfWork
+from bot.privacy import Info
 from bot.services import complaints_render as show
 from bot.services import windows
 from bot.services.context import ServiceContext
@@ -829,3 +831,81 @@ async def list_complaints(person_id: int, case_code: str, uow: UnitOfWork,
     access.record(uow, person_id=person_id, role=roles, case_id=case.id, what="complaints",
                   purpose="/klachten", at=ctx.clock.now())
     return case.code, lines
+
+
+# --- the nuisance file: this procedure's entries (bot/domain/dossier.py) ----------------------
+
+def _noon(day: date, ctx_tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(12, 0), tzinfo=ctx_tz).astimezone(UTC)
+
+
+@dossier.provider("complaints")
+async def dossier_entries(uow: UnitOfWork, case_id: int) -> list[dossier.DossierEntry]:
+    """Every complaint (each its own entry), the team's handling and assessment of each, every
+    letter, intervention and mediation referral, and each partner's answer at the checks,
+    typed, dated, with the supplying role and information class. Unfiltered: the exporter
+    asks the policy."""
+    tz = i18n.LOCAL  # the deployment's local time: a letter's day is a local day
+    entries: list[dossier.DossierEntry] = []
+    for c in await uow.complaints.of_case(case_id):
+        entries.append(dossier.DossierEntry(
+            kind=dossier.EntryKind.COMPLAINT, at=c.received_at, info=Info.COMPLAINT,
+            supplied_by=Role.LANDLORD, title=f"K{c.id}", text=c.description,
+            facts=(f"kind={c.kind.value}", f"happened={c.happened_at.isoformat()}",
+                   f"received={c.received_at.isoformat()}", f"status={c.status.value}",
+                   f"complainant={'anonymous' if c.anonymous else 'known_to_landlord'}"),
+            ref=f"complaint:{c.id}",
+            extra={"kind": c.kind.value, "status": c.status.value,
+                   "anonymous": str(c.anonymous).lower()}))
+        if c.handling is not None and c.handled_at is not None:
+            entries.append(dossier.DossierEntry(
+                kind=dossier.EntryKind.ACTION, at=c.handled_at, info=Info.ASSESSMENT,
+                supplied_by=Role.COACH, title=f"K{c.id}", text=c.handling,
+                facts=("step=action_1",), ref=f"handling:{c.id}"))
+        cell = c.cell
+        if cell is not None and c.assessed_at is not None:
+            entries.append(dossier.DossierEntry(
+                kind=dossier.EntryKind.ASSESSMENT, at=c.assessed_at, info=Info.ASSESSMENT,
+                supplied_by=Role.COACH, title=f"K{c.id}", text=c.assessment_note or "",
+                facts=(f"cell={cell.value}", f"conscious={str(c.conscious).lower()}",
+                       f"tenant_justified={str(c.tenant_justified).lower()}",
+                       f"coach_justified={str(c.coach_justified).lower()}"),
+                ref=f"assessment:{c.id}", extra={"cell": cell.value}))
+    for letter in await uow.complaints.letters(case_id):
+        roles = await uow.cases.roles_of(case_id, letter.recorded_by) \
+            if letter.recorded_by is not None else []
+        marks = ("registered", "signed_seen", "copy_landlord_file", "copy_care_file",
+                 "legal_advice", "advice_police", "advice_on_call")
+        entries.append(dossier.DossierEntry(
+            kind=dossier.EntryKind.LETTER, at=_noon(letter.sent_on, tz), info=Info.LETTER,
+            supplied_by=Role.LANDLORD if Role.LANDLORD in roles or not roles else roles[0],
+            title=f"B{letter.id}", text=letter.note or "",
+            facts=(f"action={letter.action}", f"kind={letter.kind.value}",
+                   f"sent_on={letter.sent_on.isoformat()}",
+                   *(f"{m}={str(getattr(letter, m)).lower()}" for m in marks),
+                   f"consulted={','.join(r.value for r in letter.consulted)}"),
+            ref=f"letter:{letter.id}",
+            extra={"action": str(letter.action), "kind": letter.kind.value}))
+    for row in await uow.complaints.interventions(case_id):
+        mediation = row.kind == "mediation"
+        entries.append(dossier.DossierEntry(
+            kind=dossier.EntryKind.INTERVENTION, at=row.at,
+            # an intervention's note is a care detail; a mediation referral is a fact of the
+            # file (its note stays out of it, as care)
+            info=Info.FACTS if mediation else Info.CARE, supplied_by=Role.COACH,
+            title=f"I{row.id}", text="" if mediation else (row.note or ""),
+            facts=(f"intervention={row.kind}",
+                   *((f"tenant_consent={str(row.tenant_consent).lower()}",
+                      f"complainant_consent={str(row.complainant_consent).lower()}")
+                     if mediation else ())),
+            ref=f"intervention:{row.id}", extra={"intervention": row.kind}))
+    for check in await uow.complaints.checks_of_case(case_id):
+        if check.answered_at is None:
+            continue
+        entries.append(dossier.DossierEntry(
+            kind=dossier.EntryKind.CORRESPONDENCE, at=check.answered_at, info=Info.FACTS,
+            supplied_by=Role(check.role), title=f"K{check.complaint_id}",
+            facts=(f"check={check.norm}", f"answer={check.answer}",
+                   f"asked={check.asked_at.isoformat()}"),
+            ref=f"check:{check.id}", extra={"check": check.norm, "answer": check.answer or ""}))
+    return entries

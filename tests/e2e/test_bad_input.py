@@ -208,3 +208,48 @@ async def test_every_command_with_the_worst_arguments(world: World) -> None:
             await check_one(world, "Bram", word, [nasty], False)
         await check_one(world, "Bram", word, ["{case}", "99999999999wd", "reden"], False)
         await check_one(world, "Lotte", word, ["T1", "P99999999999Y", "x" * 600], False)
+
+
+# --- the complaint procedure (handlers/complaints.py): its forms with '|' and its words --------
+
+#: pieces of the complaint procedure's commands, near the valid and beyond it
+COMPLAINT_PIECES = st.one_of(
+    st.sampled_from(("geluid", "stank", "huur", "zorg", "nu", "vandaag", "gisteren 22:30",
+                     "28-11 25:61", "31-02", "anoniem", "klager: Jansen", "klager:", "K1",
+                     "K0", "K99999999999", "k١", "bewust", "onbewust", "terecht",
+                     "onterecht", "3", "4", "5", "6", "7", "juridisch", "kopieen",
+                     "overleg:politie,gemeente", "overleg:", "overleg:xyz", "deelnemer",
+                     "klager", "geen", "nieuw", "opgelost", "niet_opgelost", "|", "||")),
+    arguments,
+)
+COMPLAINT_WORDS = ("klacht", "klachten", "aanpak", "klagercontact", "beoordeling",
+                   "geluidsmeting", "navraag", "antwoord", "opgelost", "brief", "interventie",
+                   "bemiddeling", "taken", "taakgedaan")
+
+
+@settings(max_examples=examples(80), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(sender=st.sampled_from(SENDERS), word=st.sampled_from(COMPLAINT_WORDS),
+       pieces=st.lists(COMPLAINT_PIECES, max_size=7), with_case=st.booleans(),
+       piped=st.booleans())
+async def test_the_complaint_commands_survive_any_arguments(
+        world: World, sender: str, word: str, pieces: list[str], with_case: bool,
+        piped: bool) -> None:
+    """Every role, every complaint command, arguments built from the procedure's own words
+    (a complaint on record first, so numbers can name one): a clear refusal that writes
+    nothing, or a success; never a crash."""
+    if not world.refused and not await _has_complaint(world):
+        await send(world, "Lotte", f"/klacht {world.case} geluid | gisteren 22:00 | nu | "
+                                   "anoniem | Lawaai")
+    args = (["{case}"] if with_case else []) + pieces
+    if piped and len(args) > 1:
+        args = [" | ".join(args)]
+    await check_one(world, sender, word, args, False)
+
+
+async def _has_complaint(w: World) -> bool:
+    app = w.bot.app
+    assert app is not None
+    async with app.new_uow() as uow:
+        return bool(await uow.complaints.of_case(
+            (await uow.cases.by_code(w.case)).id))  # type: ignore[union-attr]

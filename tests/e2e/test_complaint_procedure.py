@@ -13,7 +13,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.domain import dossier
+from bot.domain.dossier import EntryKind
 from bot.persistence import orm
+from bot.privacy import Info
 from tests.support.harness import ConsoleHarness
 
 DESCRIPTION = "Harde muziek tot twee uur in de nacht"
@@ -181,6 +184,29 @@ async def test_from_intake_to_the_court_file(bot: ConsoleHarness) -> None:
     assert state["N7"] == ["met"]
     assert state["N7c"][-1] == "cancelled"  # no more reminders to contact the complainant
     assert not any(line.startswith(("/termijn ", "/window ")) for line in typed)
+
+    # --- the nuisance file's entries of this procedure: each complaint its own entry --------
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        found = await uow.cases.by_code(case)
+        assert found is not None
+        entries = await dossier.PROVIDERS["complaints"](uow, found.id)
+    kinds = [e.kind for e in entries]
+    assert kinds.count(EntryKind.COMPLAINT) == 4
+    assert kinds.count(EntryKind.ASSESSMENT) == 4
+    assert kinds.count(EntryKind.LETTER) == 4  # the refused one is not there
+    assert kinds.count(EntryKind.CORRESPONDENCE) == 4  # three four-week answers, one six-week
+    assert {e.ref.split(":")[0] for e in entries} == {
+        "complaint", "handling", "assessment", "letter", "intervention", "check"}
+    assert len({e.ref for e in entries}) == len(entries)
+    classes = {e.kind: e.info for e in entries}
+    assert classes[EntryKind.COMPLAINT] is Info.COMPLAINT
+    assert classes[EntryKind.ASSESSMENT] is Info.ASSESSMENT
+    assert classes[EntryKind.LETTER] is Info.LETTER
+    assert classes[EntryKind.INTERVENTION] is Info.CARE
+    assert all(e.supplied_by is not None for e in entries)
+    assert not any("Jansen" in " ".join((e.text, *e.facts, *e.extra.values()))
+                   for e in entries)  # the complainant's identity is not in the file
 
 
 async def test_the_intake_as_a_conversation_keeps_an_anonymous_complainant_unknown(
