@@ -35,17 +35,24 @@ def complaint(**changes: object) -> Complaint:
 
 def test_the_happy_path_received_handled_assessed_resolved() -> None:
     c = complaint()
-    assert c.status is ComplaintStatus.RECEIVED and c.anonymous and c.is_open
+    assert c.status is ComplaintStatus.RECEIVED
+    assert c.anonymous
+    assert c.is_open
     c, handled = c.record_handling("Gesprek morgen", NOW)
-    assert c.status is ComplaintStatus.IN_HANDLING and handled.complaint_id == 1
+    assert c.status is ComplaintStatus.IN_HANDLING
+    assert handled.complaint_id == 1
     c, assessed = c.assess(conscious=False, tenant_justified=True, coach_justified=True,
                            note=None, by=2, at=NOW)
     assert c.status is ComplaintStatus.ASSESSED
-    assert assessed.cell is Cell.UNCONSCIOUS_JUSTIFIED and c.cell is Cell.UNCONSCIOUS_JUSTIFIED
+    assert assessed.cell is Cell.UNCONSCIOUS_JUSTIFIED
+    assert c.cell is Cell.UNCONSCIOUS_JUSTIFIED
     c, first = c.mark_resolved(Side.LANDLORD, NOW)
-    assert not first.resolved and c.is_open
+    assert not first.resolved
+    assert c.is_open
     c, both = c.mark_resolved(Side.TEAM, NOW)
-    assert both.resolved and c.status is ComplaintStatus.RESOLVED and not c.is_open
+    assert both.resolved
+    assert c.status is ComplaintStatus.RESOLVED
+    assert not c.is_open
 
 
 def test_illegal_changes_are_refused() -> None:
@@ -74,7 +81,8 @@ def test_illegal_changes_are_refused() -> None:
 
 def test_contact_is_recorded_while_open() -> None:
     c, event = complaint().record_contact(NOW)
-    assert c.last_contact_at == NOW and event.at == NOW
+    assert c.last_contact_at == NOW
+    assert event.at == NOW
 
 
 def test_the_table_has_four_cells_and_every_combination_lands_in_one() -> None:
@@ -111,7 +119,9 @@ def test_legal_advice_is_required_at_actions_four_to_six() -> None:
         with pytest.raises(rules.LegalAdviceRequired):
             rules.check_letter(action, legal_advice=False)
         assert rules.check_letter(action, legal_advice=True) is LADDER[action]
-    assert LADDER[5].registered and LADDER[5].on_call_advice and LADDER[3].police_advice
+    assert LADDER[5].registered
+    assert LADDER[5].on_call_advice
+    assert LADDER[3].police_advice
 
 
 def test_the_court_conditions_read_the_file() -> None:
@@ -120,7 +130,8 @@ def test_the_court_conditions_read_the_file() -> None:
     assert not any(none.values())
     full = rules.court_conditions(complaints=3, letters={3, 4, 5}, interventions=1,
                                   agreements_broken=True)
-    assert all(full.values()) and set(full) == set(Condition)
+    assert all(full.values())
+    assert set(full) == set(Condition)
 
 
 @pytest.mark.parametrize(("typed", "local"), [
