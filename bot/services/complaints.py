@@ -227,6 +227,15 @@ def _running(window: Window | None) -> bool:
     return window is not None and window.status in (WindowStatus.OPEN, WindowStatus.PAUSED)
 
 
+async def _contact_window(uow: UnitOfWork, case_id: int) -> int | None:
+    """The case's reminder to let the complainant know (``N7c``) that runs, if one does (one
+    per case, however many complaints are open; also one a ``/gedaan`` opened)."""
+    for window in await uow.windows.running(case_id=case_id):
+        if window.norm is Norm.N7_COMPLAINANT_CONTACT:
+            return window.id
+    return None
+
+
 async def _running_of(uow: UnitOfWork, complaints: list[Complaint], name: str) -> int | None:
     """The window of this name that one of these complaints shares and that still runs."""
     for complaint in complaints:
@@ -289,7 +298,7 @@ async def record_complaint(cmd: RecordComplaint, uow: UnitOfWork, ctx: ServiceCo
     earlier = [c for c in await uow.complaints.of_case(case.id)
                if c.id != complaint.id and c.is_open]
     n7_id = await _running_of(uow, earlier, "N7")
-    contact_id = await _running_of(uow, earlier, "contact")
+    contact_id = await _contact_window(uow, case.id)
     first = n7_id is None
     if n7_id is None:
         n7 = await windows.open_window(uow, ctx, case_id=case.id, norm=Norm.N7_RESOLUTION,
@@ -369,13 +378,14 @@ async def record_contact(cmd: RecordComplainantContact, uow: UnitOfWork,
                         actor_id=cmd.person_id, actor_role=Role.LANDLORD,
                         complaint=complaint.id)
     await uow.complaints.finish_tasks(complaint.id, ("confirm_receipt",), cmd.person_id, now)
-    met = await _meet(uow, ctx, complaint.window("contact"), cmd.person_id, Role.LANDLORD)
+    met = await _meet(uow, ctx, await _contact_window(uow, case.id), cmd.person_id,
+                      Role.LANDLORD)
     if met is not None:
         following = await windows.open_window(
             uow, ctx, case_id=case.id, norm=Norm.N7_COMPLAINANT_CONTACT,
             opened_by=cmd.person_id, period=met.period + 1)
         for other in await uow.complaints.of_case(case.id):
-            if other.is_open and other.window("contact") == met.id:
+            if other.is_open and other.window("contact") != following.id:
                 await _store(uow, other, other.with_window("contact", following.id))
         contacted = contacted.with_window("contact", following.id)
     return Done(contacted, case.code)
@@ -637,9 +647,11 @@ async def mark_resolved(cmd: MarkNuisanceResolved, uow: UnitOfWork, ctx: Service
         for complaint in await uow.complaints.of_case(case.id):
             if complaint.status is not ComplaintStatus.RESOLVED and complaint.is_open:
                 await _store(uow, complaint, complaint.close_as_resolved())
-        for name in ("N7", "contact"):
-            for window_id in dict.fromkeys(c.window(name) for c in open_ones):
-                await _meet(uow, ctx, window_id, cmd.person_id, role, stop=name == "contact")
+        for window_id in dict.fromkeys(c.window("N7") for c in open_ones):
+            await _meet(uow, ctx, window_id, cmd.person_id, role)
+        while (contact := await _contact_window(uow, case.id)) is not None:
+            if await _meet(uow, ctx, contact, cmd.person_id, role, stop=True) is None:
+                break
     code = case.code
     other = (Role.COACH, Role.TEAM_LEAD) if side is Side.LANDLORD else (Role.LANDLORD,)
     people = await _people(uow, case.id, other, exclude=cmd.person_id)
