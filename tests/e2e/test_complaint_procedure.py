@@ -251,3 +251,34 @@ async def test_a_late_intake_says_n2_lapsed_and_the_contact_reminder_comes(
     lines = await bot.advance(timedelta(weeks=2, minutes=1))
     assert whole(bot.to("Lotte", lines), lambda line: "klager laten merken" in line), lines
     assert not whole(lines, lambda line: "Escalatie" in line), lines
+
+
+async def test_n5_lapses_when_not_all_partners_answer_and_the_intake_survives_a_restart(
+        bot: ConsoleHarness) -> None:
+    case = await setting(bot)
+    await bot.type("/als Lotte")
+    await bot.type(f"/klacht {case}")
+    await bot.type("2")  # smell
+    await bot.restart()  # the conversation is in the database, not in memory
+    await bot.type("/als Lotte")
+    await bot.type("gisteren 21:00")
+    await bot.type("nu")
+    await bot.type("2")  # known to the landlord
+    await bot.type("de buurman")
+    await bot.type("Stank in het trappenhuis")
+    lines = await bot.type("1")
+    assert whole(bot.to("Lotte", lines), lambda text: "Klacht K1" in text), lines
+    await bot.type("/als Bram")
+    await bot.type("/aanpak K1 Gesprek")
+    await bot.type("/navraag K1")
+    await bot.type("/als Pieter")
+    await bot.type("/antwoord K1 geen")
+    # the landlord and the municipality never answer: N5 lapses by itself at four weeks
+    await bot.advance(timedelta(weeks=4, hours=1))
+    assert (await windows(bot))["N5"] == ["lapsed"]
+    await bot.type("/als Gea")
+    lines = await bot.type("/antwoord K1 nieuw")  # a late answer still comes into the case
+    assert whole(bot.to("Bram", lines), lambda text: "Nieuwe meldingen" in text), lines
+    assert (await windows(bot))["N5"] == ["lapsed"]
+    lines = await bot.type("/antwoord K1 geen")
+    assert whole(bot.to("Gea", lines), lambda text: "niets gevraagd" in text), lines
