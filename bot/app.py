@@ -70,7 +70,7 @@ class KorteLijn:
                                   policies=build_policies(settings), privacy=privacy,
                                   patterns=settings.patterns, digests=settings.digests,
                                   chat_language=settings.bot.default_language,
-                                  retention=settings.retention)
+                                  retention=settings.retention, dossier=settings.dossier)
         self.stopped = asyncio.Event()
         self._migrate = migrate_on_start
         self._tasks: set[asyncio.Task[object]] = set()
@@ -95,7 +95,8 @@ class KorteLijn:
             self.console = ConsoleTransport(
                 settings.console.coordinator, stdin=stdin, stdout=stdout,
                 language=settings.bot.default_language, on_eof=self.stopped.set,
-                after_line=self._settle)
+                after_line=self._settle, documents_dir=settings.dossier.console_dir,
+                attachment_limit=settings.dossier.attachment_limit)
             self.transports["console"] = self.console
         # a transport gets messages once it is up (``start``), and the loop is woken then
         self.delivery = DeliveryLoop(self.new_uow, self.transports, self.clock,

@@ -26,7 +26,7 @@ from bot.services import chats, choices, inbox
 from bot.services.cases import join_spaced_codes
 from bot.services.context import ServiceContext
 from bot.transports.base import Audience, Incoming
-from handlers import clocks, commands, groups, needtoknow, privacy
+from handlers import clocks, commands, dossier, groups, needtoknow, privacy
 from handlers.commands import Reply, Request
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,11 @@ COMMANDS: dict[str, Handler] = {
     "sluitzaak": privacy.cmd_close_case, "closecase": privacy.cmd_close_case,
     "toegangslog": privacy.cmd_access_log, "accesslog": privacy.cmd_access_log,
     "mijngegevens": privacy.cmd_my_data, "mydata": privacy.cmd_my_data,
+    # the nuisance file (handlers/dossier.py)
+    "bewijs": dossier.cmd_evidence, "evidence": dossier.cmd_evidence,
+    "bijlage": dossier.cmd_attach, "attach": dossier.cmd_attach,
+    "vrijgevenrechter": dossier.cmd_release_judge, "releasejudge": dossier.cmd_release_judge,
+    "overlastdossier": dossier.cmd_export, "nuisancefile": dossier.cmd_export,
 }
 
 #: the commands that work in a group; the bot ignores everything else said there, and any

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.config import (
     DigestSettings,
+    DossierSettings,
     NormSettings,
     PatternSettings,
     RetentionSettings,
@@ -41,3 +42,5 @@ class ServiceContext:
     note_limit: int = 2000
     #: how long a closed case and the access log are kept
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    #: attachments' size limit, where the console writes exports (the nuisance file)
+    dossier: DossierSettings = field(default_factory=DossierSettings)
