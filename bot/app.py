@@ -78,7 +78,8 @@ class KorteLijn:
         if settings.telegram.token is not None and "telegram" not in self.transports:
             self.transports["telegram"] = TelegramTransport(
                 settings.telegram, commands=command_menus(),
-                default_language=settings.bot.default_language)
+                default_language=settings.bot.default_language,
+                attachment_limit=settings.dossier.attachment_limit)
         if "matrix" in settings.chat_accounts and "matrix" not in self.transports:
             self.transports["matrix"] = MatrixTransport(
                 settings.matrix, TransportHost(self.new_uow, "matrix", self.clock,
