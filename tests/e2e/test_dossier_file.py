@@ -25,6 +25,7 @@ from bot.domain.dossier import PROVIDERS, DossierEntry, EntryKind
 from bot.domain.model import CARE_TEAM, Role
 from bot.persistence import orm
 from bot.privacy import DEFAULT, Info, Visibility
+from bot.services import retention
 from tests.support.harness import ConsoleHarness
 
 PEOPLE = (("Lotte", "verhuurder"), ("Bram", "begeleider"), ("Tara", "teamleider"),
@@ -235,6 +236,21 @@ async def test_attachments_are_checked_and_encrypted_at_rest(bot: ConsoleHarness
         row = (await uow.session.execute(select(orm.AttachmentRow))).scalar_one()
         assert b"SECRETPIXELS" in row.content
         assert row.mime == "image/jpeg"
+
+    # the closed case's purge takes the file with it
+    await as_(bot, "Lotte", f"/overlastdossier {case}")
+    async with app.new_uow() as uow:
+        found = await uow.cases.by_code(case)
+        assert found is not None
+        found.closed_at = bot.clock.now()
+        await uow.flush()
+        assert await retention.purge_case(uow, found.id, bot.clock.now()) == case
+        await uow.commit()
+    async with app.new_uow() as uow:
+        for table in (orm.EvidenceRow, orm.AttachmentRow, orm.JudgeRelease, orm.DossierExport,
+                      orm.OutboxDocument):
+            left = await uow.session.execute(select(func.count()).select_from(table))
+            assert left.scalar_one() == 0, table
 
 
 async def test_evidence_is_supplied_by_its_roles(bot: ConsoleHarness) -> None:
