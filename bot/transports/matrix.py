@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import io
 import json
 import logging
 import os
@@ -742,6 +743,8 @@ class MatrixTransport:
         if client.olm is not None and not await self._known(client, room_id, 10.0):
             raise NotYet("matrix: room not synced yet", 2.0)
         content = render(message, self._language)
+        if message.document is not None:
+            content = await document_content(client, room_id, message)
         # the outbox row is the transaction id: a resend after a crash is deduplicated
         tx_id = (f"kortelijn.{self._txn_prefix}.{message.outbox_id}"
                  if message.outbox_id is not None else None)
@@ -782,3 +785,36 @@ class MatrixTransport:
         members = frozenset(m.user_id for m in answer.members if m.user_id != self.user_id)
         # every join and leave in a group reaches the core as an event (_member_event)
         return Audience(member_ids=members, total=len(members), followed=True)
+
+
+async def document_content(client: nio.AsyncClient, room_id: str, message: Outgoing
+                           ) -> dict[str, Any]:
+    """A document as an ``m.file`` event: uploaded to the media repository, encrypted first
+    when the room is (nio's ``encrypt_attachment``: the key goes in the event's ``file``,
+    which the room's encryption carries), the message as its caption (``body``)."""
+    document = message.document
+    assert document is not None  # noqa: S101
+    room = client.rooms.get(room_id)
+    encrypted = bool(room is not None and room.encrypted)
+    try:
+        answer, keys = await client.upload(
+            io.BytesIO(document.data), content_type=document.mime,
+            filename=document.filename, encrypt=encrypted, filesize=len(document.data))
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # connection refused or dropped, time-out
+        raise RetryLater(f"network: {type(error).__name__}") from None
+    if not isinstance(answer, nio.UploadResponse):
+        code = str(getattr(answer, "status_code", None) or "error")
+        if code == "M_TOO_LARGE":
+            raise PermanentFailure(code, "refused")
+        raise RetryLater(f"matrix upload: {code}")
+    content: dict[str, Any] = {
+        "msgtype": "m.file", "body": message.text or document.filename,
+        "filename": document.filename,
+        "info": {"mimetype": document.mime, "size": len(document.data)}}
+    if encrypted and keys is not None:
+        content["file"] = {"url": answer.content_uri, **keys}
+    else:
+        content["url"] = answer.content_uri
+    return content
