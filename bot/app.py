@@ -81,10 +81,12 @@ class KorteLijn:
                 default_language=settings.bot.default_language,
                 attachment_limit=settings.dossier.attachment_limit)
         if "matrix" in settings.chat_accounts and "matrix" not in self.transports:
-            self.transports["matrix"] = MatrixTransport(
+            matrix = MatrixTransport(
                 settings.matrix, TransportHost(self.new_uow, "matrix", self.clock,
                                                coordinators=coordinator_identities(settings)),
                 clock=self.clock, language=settings.bot.default_language)
+            matrix.attachment_limit = settings.dossier.attachment_limit
+            self.transports["matrix"] = matrix
         for transport in self.transports.values():
             link = getattr(transport, "invite_link", None)
             if callable(link):  # invitations also as a link (Telegram's deep links)

@@ -1,6 +1,8 @@
-"""The nuisance file on a real Synapse: the export arrives as an ``m.file`` whose content is in
-the media repository, encrypted with its key in the event's ``file`` in an encrypted room
-(nio's ``decrypt_attachment`` opens it), plain with a ``url`` in a plain one."""
+"""The nuisance file on a real Synapse: a photo sent with ``/bijlage`` as its caption is
+fetched from the media repository (and decrypted, in an encrypted room); the export arrives as
+an ``m.file`` whose content is in the media repository, encrypted with its key in the event's
+``file`` in an encrypted room (nio's ``decrypt_attachment`` opens it), plain with a ``url`` in
+a plain one."""
 
 from __future__ import annotations
 
@@ -46,6 +48,22 @@ async def test_the_file_arrives_as_a_document(synapse: Synapse, tmp_path: Path,
                            encrypted=encrypted)
         await lotte.say(room, f"/bewijs {case} telefoon Buurman belde om 23:40 over bassen")
         await lotte.expect(bot.user_id, "evidence:1", room_id=room)
+        # a photo with the command as its caption: fetched (and decrypted) by the bot
+        photo = b"\xff\xd8\xff\xe0" + b"PIXELS" * 500
+        upload, keys = await lotte.client.upload(
+            io.BytesIO(photo), content_type="image/jpeg", filename="deur.jpg",
+            encrypt=encrypted, filesize=len(photo))
+        assert isinstance(upload, nio.UploadResponse)
+        image: dict[str, object] = {
+            "msgtype": "m.image", "body": f"/bijlage {case} evidence:1", "filename": "deur.jpg",
+            "info": {"mimetype": "image/jpeg", "size": len(photo)}}
+        if encrypted:
+            image["file"] = {"url": upload.content_uri, **(keys or {})}
+        else:
+            image["url"] = upload.content_uri
+        await lotte.client.room_send(room, "m.room.message", image,
+                                     ignore_unverified_devices=True)
+        await lotte.expect(bot.user_id, "Bijlage opgeslagen bij evidence:1", room_id=room)
         await lotte.say(room, f"/overlastdossier {case}")
         sent = await until(lambda: next((r for r in lotte.from_bot(bot.user_id, room)
                                          if r.content.get("msgtype") == "m.file"), None),
@@ -68,5 +86,6 @@ async def test_the_file_arrives_as_a_document(synapse: Synapse, tmp_path: Path,
             data = answer.body
         text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
         assert "Buurman belde om 23:40" in text
+        assert "deur.jpg" in text
     finally:
         await bot.stop()
