@@ -237,6 +237,8 @@ async def test_attachments_are_checked_and_encrypted_at_rest(bot: ConsoleHarness
         assert b"SECRETPIXELS" in row.content
         assert row.mime == "image/jpeg"
 
+    said = await as_(bot, "Lotte", "/mijngegevens")  # what she recorded, in her own export
+    assert f"- evidence:1 in {case}: foto" in said
     # the closed case's purge takes the file with it
     await as_(bot, "Lotte", f"/overlastdossier {case}")
     async with app.new_uow() as uow:
@@ -267,6 +269,8 @@ async def test_evidence_is_supplied_by_its_roles(bot: ConsoleHarness) -> None:
     assert "geen datum" in said
     said = await as_(bot, "Lotte", f"/bewijs {case} verklaring")
     assert "Schrijf erbij" in said
+    said = await as_(bot, "Lotte", "/mijngegevens")
+    assert "Bewijs dat je in een overlastdossier vastlegde:\n- geen" in said
     app = bot.app
     assert app is not None
     async with app.new_uow() as uow:
