@@ -149,6 +149,8 @@ class Item:
     #: who made a statement, where the copy (and its reader) may know it
     source: str | None = None
     anonymous: bool = False
+    #: a source is recorded, but this copy (or its reader) may not know it
+    source_withheld: bool = False
     attachments: tuple[AttachmentInfo, ...] = ()
 
 
@@ -190,8 +192,8 @@ async def contents(uow: UnitOfWork, ctx: ServiceContext, case: orm.Case, copy: C
         source = entry.extra.get("source") or entry.extra.get("complainant")
         out.items.append(Item(
             entry=entry, shown=shown, source=source if shown and sources else None,
-            anonymous=shown and ("anonymous" in entry.extra or (
-                source is not None and not sources)),
+            anonymous=shown and "anonymous" in entry.extra,
+            source_withheld=shown and source is not None and not sources,
             attachments=tuple(files.get(entry.ref, ())) if shown else ()))
     return out
 
@@ -257,6 +259,8 @@ def _block(lang: str, item: Item) -> Block:
         notes.append(i18n.t(lang, "dossier.source", source=item.source))
     elif item.anonymous:
         notes.append(i18n.t(lang, "dossier.anonymous"))
+    elif item.source_withheld:
+        notes.append(i18n.t(lang, "dossier.source_withheld"))
     for found in item.attachments:
         notes.append(i18n.t(lang, "dossier.attachment", name=found.filename, mime=found.mime,
                             size=f"{found.size / 1000:.0f}", sha=found.sha256[:16]))

@@ -134,6 +134,7 @@ async def test_the_three_copies_hold_what_the_policy_lets_them(
     for found in ("STATEMENTTEXT", "POLICETEXT", "PHONETEXT", "DIRECTIVETEXT", "zorgsignaal"):
         assert found in care, found
     assert "SOURCENAME" not in care
+    assert "bekend bij de verhuurder" in care  # withheld, not anonymous
     for kind in EntryKind:
         for info in Info:
             shown = DEFAULT.best(CARE_TEAM, info) is Visibility.SHOWN
