@@ -400,6 +400,29 @@ def split_address(text: str) -> tuple[str, int] | None:
     return (host, port) if port <= 65535 else None
 
 
+def parse_size(value: Any) -> int:
+    """A number of bytes: 20000000, '20MB', '500kB', '2MiB'."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = re.fullmatch(r"\s*(\d{1,12})\s*([kKmMgG]i?[bB]|[bB])?\s*", str(value))
+    if match is None:
+        raise ValueError(f"not a size: {value!r}; write e.g. '20MB', '500kB', 2000000")
+    unit = (match.group(2) or "b").lower()
+    factor = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024,
+              "mib": 1024**2, "gib": 1024**3}[unit]
+    return int(match.group(1)) * factor
+
+
+class DossierSettings(BaseModel):
+    """The nuisance file: attachments and exports (``bot/services/dossier.py``)."""
+
+    #: the largest attachment accepted (env ``KORTELIJN_DOSSIER__ATTACHMENT_LIMIT``); 20 MB
+    #: is also the most a Telegram bot may download
+    attachment_limit: Annotated[int, BeforeValidator(parse_size), Field(ge=1)] = 20_000_000
+    #: where the console writes an exported file (a document sent to a console person)
+    console_dir: Path = Path("var/exports")
+
+
 class MetricsSettings(BaseModel):
     #: where /healthz, /readyz and /metrics are served (``host:port``); '' serves nothing
     address: Annotated[str, BeforeValidator(parse_address)] = "127.0.0.1:9464"
@@ -429,6 +452,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    dossier: DossierSettings = Field(default_factory=DossierSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -296,6 +296,12 @@ async def cmd_help(req: Request, args: list[str]) -> None:
                   req.t("help.dossier")]
     if any(r is not Role.TENANT for r in roles):
         lines.append(req.t("help.note"))
+    if any(r in (Role.LANDLORD, Role.POLICE, Role.MUNICIPALITY) for r in roles):
+        lines += [req.t("help.evidence"), req.t("help.attach")]
+    if any(r in CARE_TEAM or r is Role.LANDLORD for r in roles):
+        lines.append(req.t("help.export"))
+    if any(r in CARE_TEAM for r in roles):
+        lines.append(req.t("help.release_judge"))
     if Role.TENANT in roles:
         lines.append(req.t("help.report"))
     if any(r in CARE_TEAM for r in roles):

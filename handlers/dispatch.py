@@ -26,7 +26,7 @@ from bot.services import chats, choices, inbox
 from bot.services.cases import join_spaced_codes
 from bot.services.context import ServiceContext
 from bot.transports.base import Audience, Incoming
-from handlers import clocks, commands, complaints, groups, needtoknow, privacy
+from handlers import clocks, commands, complaints, dossier, groups, needtoknow, privacy
 from handlers.commands import Reply, Request
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,11 @@ COMMANDS: dict[str, Handler] = {
     "bemiddeling": complaints.cmd_mediation, "mediation": complaints.cmd_mediation,
     "taken": complaints.cmd_tasks, "tasks": complaints.cmd_tasks,
     "taakgedaan": complaints.cmd_task_done, "taskdone": complaints.cmd_task_done,
+    # the nuisance file (handlers/dossier.py)
+    "bewijs": dossier.cmd_evidence, "evidence": dossier.cmd_evidence,
+    "bijlage": dossier.cmd_attach, "attach": dossier.cmd_attach,
+    "vrijgevenrechter": dossier.cmd_release_judge, "releasejudge": dossier.cmd_release_judge,
+    "overlastdossier": dossier.cmd_export, "nuisancefile": dossier.cmd_export,
 }
 
 #: the commands that work in a group; the bot ignores everything else said there, and any

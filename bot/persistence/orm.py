@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -23,7 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 from sqlalchemy.sql.expression import false
 
 from bot import crypto
-from bot.crypto import EncryptedAddress, EncryptedJSON, EncryptedText
+from bot.crypto import EncryptedAddress, EncryptedBytes, EncryptedJSON, EncryptedText
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -581,3 +582,90 @@ class CheckRow(Base):
         ForeignKey("persons.id", ondelete="SET NULL"))
     #: none, new (N5); resolved, unresolved (N6)
     answer: Mapped[str | None] = mapped_column(String(16))
+
+# --- the nuisance file (issue 11, item 7; bot/services/evidence.py, bot/services/dossier.py) --
+
+class EvidenceRow(Base):
+    """One item of evidence in a case's nuisance file: a neighbour's statement, the landlord's
+    telephone or visit note, a photo, video, sound recording or measurement, a police or
+    atmosphere report, a mayor's behaviour directive. Typed, dated, with the role that
+    supplied it; its text is of the kind's information class (``bot/domain/evidence.py``)."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    #: when it happened (the statement's date, the visit, the measurement)
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    supplied_role: Mapped[str] = mapped_column(String(32))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id",
+                                                               ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(EncryptedText("evidence.text"), default="")
+    #: who made the statement, when the neighbour is known to the landlord (class
+    #: complainant); ``None`` when anonymous: then no identity is stored at all
+    source: Mapped[str | None] = mapped_column(EncryptedText("evidence.source"))
+
+
+class JudgeRelease(Base):
+    """The care team released an entry of the file for the judge's copy (who, when)."""
+
+    __tablename__ = "judge_releases"
+    __table_args__ = (UniqueConstraint("case_id", "ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    #: the entry's ref, ``letter:12``, ``evidence:3``, ``timeline:40``
+    ref: Mapped[str] = mapped_column(String(48))
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id",
+                                                               ondelete="SET NULL"))
+    released_role: Mapped[str] = mapped_column(String(32))
+    released_at: Mapped[datetime]
+
+
+class AttachmentRow(Base):
+    """A file (PDF, photo, video, sound) belonging to an entry of a case's file, by the
+    entry's ref; its name and content encrypted at rest."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_case_ref", "case_id", "ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(48))
+    filename: Mapped[str] = mapped_column(EncryptedText("attachments.filename"))
+    mime: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(EncryptedBytes("attachments.content"))
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    added_role: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime]
+
+
+class OutboxDocument(Base):
+    """The document an outbox message carries (an export of the file), encrypted, kept only
+    until the message is delivered or given up."""
+
+    __tablename__ = "outbox_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
+                                           unique=True)
+    filename: Mapped[str] = mapped_column(EncryptedText("outbox_documents.filename"))
+    mime: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(EncryptedBytes("outbox_documents.content"))
+
+
+class DossierExport(Base):
+    """One export of a case's file: who, in which role, which copy and format, when, and the
+    refs of the entries shown and redacted with their counts (never content)."""
+
+    __tablename__ = "dossier_exports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    role: Mapped[str] = mapped_column(String(32))
+    copy: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime]
+    shown: Mapped[int] = mapped_column(Integer)
+    redacted: Mapped[int] = mapped_column(Integer)
+    #: ``{"shown": ["letter:12", ...], "redacted": [...]}``
+    refs: Mapped[str] = mapped_column(Text)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.config import (
     ComplaintSettings,
     DigestSettings,
+    DossierSettings,
     NormSettings,
     PatternSettings,
     RetentionSettings,
@@ -44,3 +45,5 @@ class ServiceContext:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     #: the complaint procedure: the ladder's period, the longest text
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
+    #: attachments' size limit, where the console writes exports (the nuisance file)
+    dossier: DossierSettings = field(default_factory=DossierSettings)
