@@ -8,19 +8,39 @@ types /termijn."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from fpdf import FPDF
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from bot import assets
 from bot.domain import dossier
+from bot.domain.clock import ManualClock
 from bot.domain.dossier import EntryKind
+from bot.domain.model import Role
 from bot.persistence import orm
-from bot.privacy import Info
+from bot.privacy import DEFAULT, Info, Visibility
 from tests.support.harness import ConsoleHarness
 
 DESCRIPTION = "Harde muziek tot twee uur in de nacht"
 COMPLAINANT = "buurvrouw Jansen van nummer 12"
+
+
+@pytest.fixture
+async def bot(database_url: str, clock: ManualClock, tmp_path: Path
+              ) -> AsyncIterator[ConsoleHarness]:
+    """The console bot, writing the exported files into this test's own folder."""
+    harness = ConsoleHarness(database_url, clock, sections={
+        "dossier": {"console_dir": str(tmp_path / "exports")}})
+    await harness.start()
+    yield harness
+    await harness.stop()
 
 
 def whole(lines: list[str], test: Callable[[str], bool]) -> bool:
@@ -58,7 +78,7 @@ async def setting(bot: ConsoleHarness) -> str:
     return case
 
 
-async def test_from_intake_to_the_court_file(bot: ConsoleHarness) -> None:
+async def test_from_intake_to_the_court_file(bot: ConsoleHarness, tmp_path: Path) -> None:
     case = await setting(bot)
     typed: list[str] = []
 
@@ -207,6 +227,117 @@ async def test_from_intake_to_the_court_file(bot: ConsoleHarness) -> None:
     assert all(e.supplied_by is not None for e in entries)
     assert not any("Jansen" in " ".join((e.text, *e.facts, *e.extra.values()))
                    for e in entries)  # the complainant's identity is not in the file
+
+    # --- the court file: the letter's PDF attached to its entry, then the copies exported ----
+    await court_file(bot, case, say, tmp_path)
+
+
+CARE_NOTE = "Slaapt slecht SLEEPMARKER"  # a care concern's note (class care)
+INTERVENTION_NOTE = "Begeleiding opgeschaald naar dagelijks"  # an intervention's (care)
+COMPLAINTS = (DESCRIPTION, "Weer harde muziek", "Stank in hal", "Veel bezoek")
+#: a complaint's heading in the Markdown: its own date, then the kind
+COMPLAINT_HEADING = re.compile(r"^## \S+ \d{1,2} \S+ \d{4} \d\d:\d\d · klacht$", re.M)
+
+
+def letter_pdf() -> bytes:
+    """The warning letter as the landlord scanned it: a real PDF."""
+    pdf = FPDF()
+    pdf.add_font("sans", "", str(assets.SANS))
+    pdf.add_page()
+    pdf.set_font("sans", "", 12)
+    pdf.cell(0, 10, "Waarschuwingsbrief: u veroorzaakt overlast")
+    return bytes(pdf.output())
+
+
+def written(lines: list[str]) -> Path:
+    found = re.search(r"\(document opgeslagen in (.+)\)", "\n".join(lines))
+    assert found, lines
+    return Path(found.group(1))
+
+
+def pdf_text(path: Path) -> str:
+    assert path.read_bytes().startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+async def court_file(bot: ConsoleHarness, case: str,
+                     say: Callable[[str, str], Awaitable[list[str]]], tmp_path: Path) -> None:
+    """After the summons: the letter's PDF attached to "letter:<id>", a care concern on record,
+    and the file exported as PDF and Markdown for the landlord, the care team and (after a
+    release by the care team) the judge; read back with pypdf's text extraction."""
+    await say("Bram", f"/signaal {case} zorgsignaal {CARE_NOTE}")
+    scan = tmp_path / "waarschuwingsbrief.pdf"
+    scan.write_bytes(letter_pdf())
+    lines = await say("Lotte", f"/bijlage {case} letter:1 < {scan}")
+    assert whole(bot.to("Lotte", lines), lambda t: "letter:1" in t and "versleuteld" in t), lines
+
+    def pdf(name: str, words: str) -> str:
+        return pdf_text(written(bot.to(name, exported[(name, words)])))
+
+    exported: dict[tuple[str, str], list[str]] = {}
+    for name, words in (("Lotte", "verhuurder pdf"), ("Lotte", "verhuurder md"),
+                        ("Bram", "zorg pdf"), ("Bram", "zorg md")):
+        exported[(name, words)] = await say(name, f"/overlastdossier {case} {words}")
+    landlord_pdf, care_pdf = pdf("Lotte", "verhuurder pdf"), pdf("Bram", "zorg pdf")
+    landlord_md = written(bot.to("Lotte", exported[("Lotte", "verhuurder md")])).read_text()
+    care_md = written(bot.to("Bram", exported[("Bram", "zorg md")])).read_text()
+    landlord_copies = {"landlord pdf": landlord_pdf, "landlord md": landlord_md}
+    care_copies = {"care pdf": care_pdf, "care md": care_md}
+
+    for label, text in {**landlord_copies, **care_copies}.items():
+        assert f"Overlastdossier zaak {case}" in text, label
+        # each complaint its own entry, with its own date
+        for number, description in enumerate(COMPLAINTS, start=1):
+            assert f"complaint:{number}" in text, (label, number)
+            assert description in text, (label, description)
+        for number in range(1, 5):
+            assert f"letter:{number}" in text, (label, number)  # the four letters
+            assert f"assessment:{number}" in text, (label, number)
+        assert "waarschuwingsbrief.pdf" in text, label  # the attachment, listed with B1
+        assert "Jansen" not in text, label  # the complainant's identity is not in the file
+    for text in (landlord_md, care_md):
+        assert len(COMPLAINT_HEADING.findall(text)) == 4, text
+    # the assessment, handling and letters' notes: where the policy lets the landlord read them
+    landlord_sees = DEFAULT.sees(Role.LANDLORD, Info.ASSESSMENT) is Visibility.SHOWN
+    for label, text in landlord_copies.items():
+        assert ("Wist niet dat het" in text) is landlord_sees, label
+        assert ("Ik spreek de deelnemer morgen" in text) is landlord_sees, label
+    for label, text in care_copies.items():
+        assert "Wist niet dat het" in text, label
+        assert "Ik spreek de deelnemer morgen" in text, label
+
+    # the care class: in the care file, not in the landlord's copy (not even the signal's
+    # kind); a signal's note is not part of the file at all (the timeline holds facts)
+    for label, text in care_copies.items():
+        for marker in ("opgeschaald", "zorgsignaal"):
+            assert marker in text, (label, marker)
+        assert "SLEEPMARKER" not in text, label
+    for label, text in landlord_copies.items():
+        for marker in ("SLEEPMARKER", "opgeschaald", "zorgsignaal"):
+            assert marker not in text, (label, marker)
+        # a care entry is left out of the landlord's copy, or at most named (redacted)
+        listed = DEFAULT.sees(Role.LANDLORD, Info.CARE) is not Visibility.HIDDEN
+        assert ("intervention:1" in text) is listed, label
+
+    # the judge's copy: the landlord's, plus the intervention the care team released
+    lines = await say("Bram", f"/vrijgevenrechter {case} intervention:1")
+    assert whole(bot.to("Bram", lines), lambda t: "vrijgegeven" in t), lines
+    judge_pdf = pdf_text(written(bot.to("Lotte", await say(
+        "Lotte", f"/overlastdossier {case} rechter pdf"))))
+    judge_md = written(bot.to("Lotte", await say(
+        "Lotte", f"/overlastdossier {case} rechter md"))).read_text()
+    for label, text in (("judge pdf", judge_pdf), ("judge md", judge_md)):
+        assert "opgeschaald" in text, label
+        assert "SLEEPMARKER" not in text, label
+        assert "zorgsignaal" not in text, label
+        assert DESCRIPTION in text, label
+        assert "letter:4" in text, label
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        copies = (await uow.session.execute(select(orm.DossierExport.copy).order_by(
+            orm.DossierExport.id))).scalars().all()
+    assert copies == ["verhuurder"] * 2 + ["zorg"] * 2 + ["rechter"] * 2
 
 
 async def test_the_intake_as_a_conversation_keeps_an_anonymous_complainant_unknown(
