@@ -230,10 +230,30 @@ def _running(window: Window | None) -> bool:
 async def _contact_window(uow: UnitOfWork, case_id: int) -> int | None:
     """The case's reminder to let the complainant know (``N7c``) that runs, if one does (one
     per case, however many complaints are open; also one a ``/gedaan`` opened)."""
-    for window in await uow.windows.running(case_id=case_id):
-        if window.norm is Norm.N7_COMPLAINANT_CONTACT:
-            return window.id
-    return None
+    found = [w for w in await uow.windows.running(case_id=case_id)
+             if w.norm is Norm.N7_COMPLAINANT_CONTACT]
+    # the interval that runs first, then one that lapsed (re-armed or not)
+    found.sort(key=lambda w: (w.status is WindowStatus.LAPSED, w.due_at, w.id))
+    return found[0].id if found else None
+
+
+@windows.on_lapse(Norm.N7_COMPLAINANT_CONTACT)
+async def rearm_contact_reminder(uow: UnitOfWork, ctx: ServiceContext, lapsed: Window) -> None:
+    """The reminder to let the complainant know lapsed (the landlord was told): while a
+    complaint of the case is open, its next interval starts now, so the landlord keeps being
+    reminded; the open complaints follow the new window."""
+    open_ones = [c for c in await uow.complaints.of_case(lapsed.case_id) if c.is_open]
+    if not open_ones or any(
+            w.norm is Norm.N7_COMPLAINANT_CONTACT and w.id != lapsed.id
+            for w in await uow.windows.running(case_id=lapsed.case_id,
+                                               statuses=(WindowStatus.OPEN,
+                                                         WindowStatus.PAUSED))):
+        return
+    following = await windows.open_window(
+        uow, ctx, case_id=lapsed.case_id, norm=Norm.N7_COMPLAINANT_CONTACT, opened_by=None,
+        responsible=lapsed.responsible, period=lapsed.period + 1)
+    for complaint in open_ones:
+        await _store(uow, complaint, complaint.with_window("contact", following.id))
 
 
 async def _running_of(uow: UnitOfWork, complaints: list[Complaint], name: str) -> int | None:

@@ -10,7 +10,7 @@ the recipient's quiet hours unless the step is urgent; the window itself keeps r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -46,6 +46,20 @@ from bot.persistence.uow import UnitOfWork
 from bot.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
+
+#: what a norm's owner does when one of its windows lapses by itself, after the lapse is
+#: told (``await hook(uow, ctx, lapsed)``); registered with ``on_lapse`` by the module that
+#: owns the norm (the complaint procedure re-arms the complainant-contact reminder)
+LapseHook = Callable[[UnitOfWork, "ServiceContext", Window], Awaitable[None]]
+LAPSE_HOOKS: dict[Norm, LapseHook] = {}
+
+
+def on_lapse(norm: Norm) -> Callable[[LapseHook], LapseHook]:
+    def register(fn: LapseHook) -> LapseHook:
+        LAPSE_HOOKS[norm] = fn
+        return fn
+
+    return register
 
 
 
@@ -351,6 +365,8 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext) -> bool:
              StepKind.ESCALATION: Event.ESCALATED}[step.kind]
     uow.timeline.record(case_id=window.case_id, at=now, event=event, signal_id=window.signal_id,
                         window=window.id, late=late, step=step.seq)
+    if step.kind is StepKind.LAPSE and (hook := LAPSE_HOOKS.get(window.norm)) is not None:
+        await hook(uow, ctx, lapsed)
     log.info("window %s: %s carried out (late=%s)", window.id, step.kind.value, late)
     return True
 

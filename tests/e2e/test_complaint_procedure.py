@@ -413,3 +413,44 @@ async def test_n5_lapses_when_not_all_partners_answer_and_the_intake_survives_a_
     assert (await windows(bot))["N5"] == ["lapsed"]
     lines = await bot.type("/antwoord K1 geen")
     assert whole(bot.to("Gea", lines), lambda text: "niets gevraagd" in text), lines
+
+
+async def test_the_contact_reminder_is_re_armed_while_a_complaint_is_open(
+        bot: ConsoleHarness) -> None:
+    """N7c lapses when the landlord lets an interval pass without contact: the landlord is
+    told, and the next interval starts by itself, again and again, until the nuisance is
+    resolved; then the reminders stop."""
+    case = await setting(bot)
+    await bot.type("/als Lotte")
+    await bot.type(f"/klacht {case} geluid | vandaag 07:00 | nu | anoniem | Lawaai")
+    await bot.type("/als Bram")
+    await bot.type("/aanpak K1 Gesprek met de deelnemer")
+    bot.new_output()
+    for lapses in (1, 2, 3):
+        lines = await bot.advance(timedelta(weeks=2, minutes=1))
+        assert whole(bot.to("Lotte", lines), lambda line: "klager laten merken" in line), (
+            lapses, lines)
+        assert (await windows(bot))["N7c"] == ["lapsed"] * lapses + ["open"]
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        row = (await uow.session.execute(select(orm.ComplaintRow))).scalar_one()
+        newest = (await uow.session.execute(
+            select(orm.WindowRow).where(orm.WindowRow.norm == "N7c")
+            .order_by(orm.WindowRow.id.desc()))).scalars().first()
+        assert newest is not None
+        assert row.contact_window_id == newest.id  # the complaint follows the new window
+    # a contact meets the running interval and starts the next, as before
+    await bot.type("/als Lotte")
+    await bot.type("/klagercontact K1")
+    assert (await windows(bot))["N7c"] == ["lapsed"] * 3 + ["met", "open"]
+    # resolved by both sides: no more reminders, and none re-armed
+    await bot.type(f"/opgelost {case}")
+    await bot.type("/als Bram")
+    await bot.type(f"/opgelost {case}")
+    bot.new_output()
+    lines = await bot.advance(timedelta(weeks=6))
+    assert not whole(bot.to("Lotte", lines), lambda line: "klager laten merken" in line), lines
+    state = (await windows(bot))["N7c"]
+    assert state[-1] == "cancelled", state
+    assert "open" not in state, state
+    assert len(state) == 5, state
