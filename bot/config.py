@@ -142,6 +142,10 @@ class NormSettings(BaseModel):
     complainant_contact: NormSpan = Span.calendar(weeks=2)
     #: no reminder before: the lapse of each interval is the reminder
     complainant_contact_reminder: Duration = timedelta(0)
+    #: a task with a clock: the span when a task gives none (its own due moment rules), and
+    #: no reminder before: its owner is nudged when it is due
+    task_due: NormSpan = Span.calendar(weeks=6)
+    task_due_reminder: Duration = timedelta(0)
     #: N10: a last-chance trajectory is evaluated this often
     trajectory_evaluation: NormSpan = Span.calendar(months=3)
     trajectory_evaluation_reminder: Duration = timedelta(days=14)
@@ -165,7 +169,8 @@ class NormSettings(BaseModel):
 
     @field_validator("signal_follow_up", "complaint_information", "complaint_start",
                      "four_week_check", "six_week_check", "resolution", "complainant_contact",
-                     "trajectory_evaluation", "trajectory_minimum", "yearly_evaluation")
+                     "task_due", "trajectory_evaluation", "trajectory_minimum",
+                     "yearly_evaluation")
     @classmethod
     def _nonzero(cls, value: Span) -> Span:
         if str(value) in ("0s", "0w", "0wd"):

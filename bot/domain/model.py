@@ -213,6 +213,9 @@ class Norm(enum.StrEnum):
     #: while a complaint is open the landlord lets the complainant know, at an interval
     #: (the guideline's "Termijnen": complainants must notice that work is being done)
     N7_COMPLAINANT_CONTACT = "N7c"
+    #: a task with a clock (a follow-up of the table of action 2): its owner is nudged when
+    #: it is due, the clock stops when the task is done
+    TASK_DUE = "T"
     N10_EVALUATION = "N10"
     N10_MINIMUM = "N10min"
     N12_YEARLY_EVALUATION = "N12"

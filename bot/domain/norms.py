@@ -77,6 +77,10 @@ NORMS: dict[Norm, NormShape] = {n.norm: n for n in (
     NormShape(Norm.N7_COMPLAINANT_CONTACT, (Role.LANDLORD,), "complainant_contact",
               "complainant_contact_reminder", ("klagercontact", "klager_informeren"),
               periodic=True, by_hand=False, escalates=False),
+    # a task's own clock (its due moment is the task's, the span only a fallback); the
+    # window's responsible role is the task's owner
+    NormShape(Norm.TASK_DUE, (Role.COACH, Role.LANDLORD), "task_due", "task_due_reminder",
+              ("taaktermijn", "task_due"), by_hand=False, escalates=False),
     NormShape(Norm.N10_EVALUATION, (Role.MONITOR, Role.COACH, Role.TEAM_LEAD),
               "trajectory_evaluation", "trajectory_evaluation_reminder",
               ("evaluatie", "trajectevaluatie"), periodic=True),

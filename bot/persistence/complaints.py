@@ -60,11 +60,13 @@ class Task:
     due_at: datetime | None
     created_at: datetime
     done_at: datetime | None
+    #: the task's clock (norm ``T``), when it has one
+    window_id: int | None = None
 
 
 def _task(row: orm.TaskRow) -> Task:
     return Task(row.id, row.case_id, row.complaint_id, row.kind, Role(row.owner_role),
-                row.due_at, row.created_at, row.done_at)
+                row.due_at, row.created_at, row.done_at, row.window_id)
 
 
 class ComplaintRepository:
@@ -117,9 +119,11 @@ class ComplaintRepository:
 
     # --- tasks -------------------------------------------------------------------------
     async def add_task(self, *, case_id: int, complaint_id: int | None, kind: str,
-                       owner: Role, due_at: datetime | None, now: datetime) -> Task:
+                       owner: Role, due_at: datetime | None, now: datetime,
+                       window_id: int | None = None) -> Task:
         row = orm.TaskRow(case_id=case_id, complaint_id=complaint_id, kind=kind,
-                          owner_role=owner.value, due_at=due_at, created_at=now)
+                          owner_role=owner.value, due_at=due_at, created_at=now,
+                          window_id=window_id)
         self._session.add(row)
         await self._session.flush()
         return _task(row)
@@ -145,7 +149,7 @@ class ComplaintRepository:
         return bool(getattr(result, "rowcount", 0))
 
     async def finish_tasks(self, complaint_id: int, kinds: tuple[str, ...],
-                           person_id: int | None, now: datetime) -> list[int]:
+                           person_id: int | None, now: datetime) -> list[Task]:
         """Mark a complaint's open tasks of these kinds done (a step did them)."""
         rows = (await self._session.execute(
             select(orm.TaskRow).where(orm.TaskRow.complaint_id == complaint_id,
@@ -154,7 +158,7 @@ class ComplaintRepository:
         for row in rows:
             row.done_at, row.done_by = now, person_id
         await self._session.flush()
-        return [r.id for r in rows]
+        return [_task(r) for r in rows]
 
     # --- letters ---------------------------------------------------------------------
     async def add_letter(self, *, case_id: int, action: int, kind: LetterKind, sent_on: date,

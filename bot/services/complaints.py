@@ -40,6 +40,7 @@ from bot.domain.complaint import (
     Complaint,
     ComplaintStatus,
     Condition,
+    FollowUp,
     Letter,
     Side,
 )
@@ -223,6 +224,31 @@ async def _meet(uow: UnitOfWork, ctx: ServiceContext, window_id: int | None,
     return window
 
 
+async def _add_task(uow: UnitOfWork, ctx: ServiceContext, case_id: int, complaint_id: int,
+                    follow_up: FollowUp, person_id: int) -> Task:
+    """A follow-up as a task; one with a clock gets a window of norm ``T`` due then, whose
+    lapse nudges the task's owner (the deadline machinery, so it survives a restart)."""
+    now = ctx.clock.now()
+    window_id = None
+    if follow_up.within is not None:
+        clock = await windows.open_window(uow, ctx, case_id=case_id, norm=Norm.TASK_DUE,
+                                          opened_by=person_id, responsible=(follow_up.owner,),
+                                          due=now + follow_up.within)
+        window_id = clock.id
+    return await uow.complaints.add_task(
+        case_id=case_id, complaint_id=complaint_id, kind=follow_up.kind, owner=follow_up.owner,
+        due_at=now + follow_up.within if follow_up.within else None, now=now,
+        window_id=window_id)
+
+
+async def _finish_tasks(uow: UnitOfWork, ctx: ServiceContext, complaint_id: int,
+                        kinds: tuple[str, ...], person_id: int, role: Role | None) -> None:
+    """A step did these tasks: done, and their clocks met."""
+    for task in await uow.complaints.finish_tasks(complaint_id, kinds, person_id,
+                                                  ctx.clock.now()):
+        await _meet(uow, ctx, task.window_id, person_id, role)
+
+
 def _running(window: Window | None) -> bool:
     return window is not None and window.status in (WindowStatus.OPEN, WindowStatus.PAUSED)
 
@@ -397,7 +423,8 @@ async def record_contact(cmd: RecordComplainantContact, uow: UnitOfWork,
     uow.timeline.record(case_id=case.id, at=now, event=Event.COMPLAINANT_CONTACTED,
                         actor_id=cmd.person_id, actor_role=Role.LANDLORD,
                         complaint=complaint.id)
-    await uow.complaints.finish_tasks(complaint.id, ("confirm_receipt",), cmd.person_id, now)
+    await _finish_tasks(uow, ctx, complaint.id, ("confirm_receipt",), cmd.person_id,
+                        Role.LANDLORD)
     met = await _meet(uow, ctx, await _contact_window(uow, case.id), cmd.person_id,
                       Role.LANDLORD)
     if met is not None:
@@ -434,10 +461,9 @@ async def assess(cmd: AssessComplaint, uow: UnitOfWork, ctx: ServiceContext) -> 
     assessed, event = complaint.assess(
         conscious=cmd.conscious, tenant_justified=cmd.tenant_justified,
         coach_justified=cmd.coach_justified, note=note, by=cmd.person_id, at=now)
-    tasks = [await uow.complaints.add_task(
-        case_id=case.id, complaint_id=complaint.id, kind=f.kind, owner=f.owner,
-        due_at=now + f.within if f.within else None, now=now) for f in FOLLOW_UPS[event.cell]]
-    await uow.complaints.finish_tasks(complaint.id, ("hearing",), cmd.person_id, now)
+    tasks = [await _add_task(uow, ctx, case.id, complaint.id, f, cmd.person_id)
+             for f in FOLLOW_UPS[event.cell]]
+    await _finish_tasks(uow, ctx, complaint.id, ("hearing",), cmd.person_id, role)
     n6 = None
     if event.cell is Cell.UNCONSCIOUS_JUSTIFIED:
         n6 = await windows.open_window(uow, ctx, case_id=case.id, norm=Norm.N6_SIX_WEEK_CHECK,
@@ -539,8 +565,8 @@ async def ask_whether_resolved(cmd: AskWhetherResolved, uow: UnitOfWork, ctx: Se
     if not await uow.cases.members(case.id, (Role.LANDLORD,)):
         raise NothingToAsk(roles=(Role.LANDLORD,))
     await _ask(uow, ctx, case, complaint, "N6", [Role.LANDLORD], cmd.person_id, role)
-    await uow.complaints.finish_tasks(complaint.id, ("six_week_ask_landlord",), cmd.person_id,
-                                      ctx.clock.now())
+    await _finish_tasks(uow, ctx, complaint.id, ("six_week_ask_landlord",), cmd.person_id,
+                        role)
     return Asked(complaint, case.code, [Role.LANDLORD])
 
 
@@ -610,8 +636,8 @@ async def answer_check(cmd: AnswerCheck, uow: UnitOfWork, ctx: ServiceContext) -
         if window is not None and window.status is WindowStatus.OPEN:
             await _meet(uow, ctx, window.id, cmd.person_id, answered_role)
     if norm == "N6":
-        await uow.complaints.finish_tasks(complaint.id, ("six_week_ask_complainant",),
-                                          cmd.person_id, now)
+        await _finish_tasks(uow, ctx, complaint.id, ("six_week_ask_complainant",),
+                            cmd.person_id, answered_role)
     code = case.code
     team = await _people(uow, case.id, (Role.COACH, Role.TEAM_LEAD), exclude=cmd.person_id)
     await _tell(uow, ctx, case.id, team, lambda lang, their: i18n.t(
@@ -839,6 +865,8 @@ async def complete_task(cmd: CompleteTask, uow: UnitOfWork, ctx: ServiceContext)
     now = ctx.clock.now()
     if not await uow.complaints.finish_task(task.id, cmd.person_id, now):
         raise NotYourTask(number=cmd.task_id)
+    await _meet(uow, ctx, task.window_id, cmd.person_id,
+                task.owner if task.owner in roles else roles[0])
     uow.timeline.record(case_id=task.case_id, at=now, event=Event.TASK_DONE,
                         actor_id=cmd.person_id,
                         actor_role=task.owner if task.owner in roles else roles[0],

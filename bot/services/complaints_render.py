@@ -207,7 +207,7 @@ DYNAMIC_KEYS = (
     N_("court.file"), N_("court.agreements"), N_("court.everything_done"),
     N_("intervention.kind.1"), N_("intervention.kind.2"), N_("intervention.kind.3"),
     N_("intervention.kind.4"), N_("intervention.kind.mediation"),
-    N_("norm.N7c"),
+    N_("norm.N7c"), N_("norm.T"),
     N_("timeline.complaint_recorded"), N_("timeline.complaint_handling"),
     N_("timeline.complainant_contacted"), N_("timeline.complaint_assessed"),
     N_("timeline.noise_measurement_asked"), N_("timeline.check_asked"),

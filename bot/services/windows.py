@@ -92,12 +92,14 @@ def planned_steps(policy: NormPolicy, ctx: ServiceContext, opened_at: datetime, 
 async def open_window(uow: UnitOfWork, ctx: ServiceContext, *, case_id: int, norm: Norm,
                       opened_by: int | None, responsible: tuple[Role, ...] | None = None,
                       waiting_person_id: int | None = None, signal_id: int | None = None,
-                      start: datetime | None = None, period: int = 1) -> Window:
-    """Open a window of ``norm`` in a case, its due moment from the configured span."""
+                      start: datetime | None = None, period: int = 1,
+                      due: datetime | None = None) -> Window:
+    """Open a window of ``norm`` in a case, its due moment from the configured span (or
+    ``due``: a task's own clock)."""
     policy = ctx.policies[norm]
     now = ctx.clock.now()
     start = start or now
-    due = policy.due(start, ctx.policies.calendar)
+    due = due or policy.due(start, ctx.policies.calendar)
     window = await uow.windows.open(
         case_id=case_id, norm=norm, signal_id=signal_id,
         responsible=responsible or policy.shape.responsible,

@@ -454,3 +454,39 @@ async def test_the_contact_reminder_is_re_armed_while_a_complaint_is_open(
     assert state[-1] == "cancelled", state
     assert "open" not in state, state
     assert len(state) == 5, state
+
+
+async def test_a_task_with_a_clock_nudges_its_owner_when_due(bot: ConsoleHarness) -> None:
+    """The six-week follow-ups of 'unconscious, justified' carry a clock (a window of norm T,
+    the deadline machinery): when due, the owner of a task still open is nudged; a task done
+    in time stops its clock and nudges nobody."""
+    case = await setting(bot)
+    await bot.type("/als Lotte")
+    await bot.type(f"/klacht {case} geluid | vandaag 07:00 | nu | anoniem | Lawaai")
+    await bot.type("/als Bram")
+    await bot.type("/aanpak K1 Gesprek met de deelnemer")
+    await bot.type("/beoordeling K1 onbewust terecht terecht")
+    assert (await windows(bot))["T"] == ["open", "open"]
+    assert bot.app is not None
+    async with bot.app.new_uow() as uow:
+        rows = (await uow.session.execute(select(orm.TaskRow).where(
+            orm.TaskRow.due_at.is_not(None)).order_by(orm.TaskRow.id))).scalars().all()
+    timed = {row.kind: row for row in rows}
+    assert set(timed) == {"six_week_ask_landlord", "six_week_ask_complainant"}
+    assert all(row.window_id is not None for row in rows)
+    # the landlord does hers in time: its clock is met
+    await bot.type("/als Lotte")
+    lines = await bot.type(f"/taakgedaan {timed['six_week_ask_complainant'].id}")
+    assert (await windows(bot))["T"] == ["open", "met"], lines
+    bot.new_output()
+    await bot.restart()  # the clock is in the database
+    lines = await bot.advance(timedelta(weeks=6, minutes=1))
+    nudge = "een taak met een termijn"
+    assert whole(bot.to("Bram", lines), lambda text: nudge in text), lines
+    assert not whole(bot.to("Lotte", lines), lambda text: nudge in text), lines
+    assert not any("Escalatie" in line and nudge in line for line in lines), lines
+    assert (await windows(bot))["T"] == ["lapsed", "met"]
+    # done late: the task is done and its lapsed clock closed
+    await bot.type("/als Bram")
+    await bot.type(f"/taakgedaan {timed['six_week_ask_landlord'].id}")
+    assert (await windows(bot))["T"] == ["met", "met"]
