@@ -148,6 +148,12 @@ class ComplaintRepository:
                 synchronize_session="fetch"))
         return bool(getattr(result, "rowcount", 0))
 
+    async def task_of_window(self, window_id: int) -> Task | None:
+        """The task whose clock this window is."""
+        row = (await self._session.execute(select(orm.TaskRow).where(
+            orm.TaskRow.window_id == window_id))).scalars().first()
+        return _task(row) if row is not None else None
+
     async def finish_tasks(self, complaint_id: int, kinds: tuple[str, ...],
                            person_id: int | None, now: datetime) -> list[Task]:
         """Mark a complaint's open tasks of these kinds done (a step did them)."""

@@ -241,6 +241,20 @@ async def _add_task(uow: UnitOfWork, ctx: ServiceContext, case_id: int, complain
         window_id=window_id)
 
 
+@windows.on_met(Norm.TASK_DUE)
+async def task_clock_met(uow: UnitOfWork, ctx: ServiceContext, met: Window,
+                         person_id: int) -> None:
+    """The owner marked a task's clock met (/gedaan, as the nudge offers): the task is done."""
+    task = await uow.complaints.task_of_window(met.id)
+    if task is None or task.done_at is not None:
+        return
+    now = ctx.clock.now()
+    if await uow.complaints.finish_task(task.id, person_id, now):
+        uow.timeline.record(case_id=task.case_id, at=now, event=Event.TASK_DONE,
+                            actor_id=person_id, actor_role=task.owner, task=task.id,
+                            kind=task.kind)
+
+
 async def _finish_tasks(uow: UnitOfWork, ctx: ServiceContext, complaint_id: int,
                         kinds: tuple[str, ...], person_id: int, role: Role | None) -> None:
     """A step did these tasks: done, and their clocks met."""

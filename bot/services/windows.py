@@ -54,6 +54,20 @@ LapseHook = Callable[[UnitOfWork, "ServiceContext", Window], Awaitable[None]]
 LAPSE_HOOKS: dict[Norm, LapseHook] = {}
 
 
+#: the same when a person marks one of the norm's windows met with /gedaan
+#: (``await hook(uow, ctx, met, person_id)``): a task's clock marks its task done
+MetHook = Callable[[UnitOfWork, "ServiceContext", Window, int], Awaitable[None]]
+MET_HOOKS: dict[Norm, MetHook] = {}
+
+
+def on_met(norm: Norm) -> Callable[[MetHook], MetHook]:
+    def register(fn: MetHook) -> MetHook:
+        MET_HOOKS[norm] = fn
+        return fn
+
+    return register
+
+
 def on_lapse(norm: Norm) -> Callable[[LapseHook], LapseHook]:
     def register(fn: LapseHook) -> LapseHook:
         LAPSE_HOOKS[norm] = fn
@@ -447,6 +461,8 @@ async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_
     await uow.windows.skip_pending(window.id, now, WindowStatus.MET.value)
     uow.timeline.record(case_id=window.case_id, at=now, event=Event.WINDOW_MET,
                         actor_id=person_id, actor_role=role, window=window.id)
+    if (hook := MET_HOOKS.get(window.norm)) is not None:
+        await hook(uow, ctx, met, person_id)
     following = None
     if NORMS[window.norm].periodic:
         start = window.due_at if window.due_at > now else now

@@ -486,7 +486,9 @@ async def test_a_task_with_a_clock_nudges_its_owner_when_due(bot: ConsoleHarness
     assert not whole(bot.to("Lotte", lines), lambda text: nudge in text), lines
     assert not any("Escalatie" in line and nudge in line for line in lines), lines
     assert (await windows(bot))["T"] == ["lapsed", "met"]
-    # done late: the task is done and its lapsed clock closed
+    # done late, with the /gedaan the nudge offers: the clock is met and the task done
     await bot.type("/als Bram")
-    await bot.type(f"/taakgedaan {timed['six_week_ask_landlord'].id}")
-    assert (await windows(bot))["T"] == ["met", "met"]
+    lines = await bot.type(f"/gedaan T{timed['six_week_ask_landlord'].window_id}")
+    assert (await windows(bot))["T"] == ["met", "met"], lines
+    assert ("six_week_ask_landlord", "coach") not in await open_tasks(bot)
+    assert ("feedback_landlord", "coach") in await open_tasks(bot)  # one without a clock
