@@ -230,6 +230,7 @@ async def test_from_intake_to_the_court_file(bot: ConsoleHarness, tmp_path: Path
 
     # --- the court file: the letter's PDF attached to its entry, then the copies exported ----
     await court_file(bot, case, say, tmp_path)
+    assert not any(line.startswith(("/termijn", "/window")) for line in typed)
 
 
 CARE_NOTE = "Slaapt slecht SLEEPMARKER"  # a care concern's note (class care)
