@@ -318,10 +318,11 @@ async def timeline_entries(uow: UnitOfWork, case_id: int) -> list[DossierEntry]:
     Reasons given for pauses and extensions are free text and stay out of the file."""
     signals = {s.id: s for s in await uow.signals.of_case(case_id)}
     # each window's signal, in one query (a timeline names windows by id)
-    window_signal: dict[int, int | None] = {
-        window_id: signal_id for window_id, signal_id in (await uow.session.execute(
+    window_signal: dict[int, int | None] = {}
+    for window_id, signal_id in (await uow.session.execute(
             select(orm.WindowRow.id, orm.WindowRow.signal_id)
-            .where(orm.WindowRow.case_id == case_id))).all()}
+            .where(orm.WindowRow.case_id == case_id))).all():
+        window_signal[window_id] = signal_id
     entries = []
     for row in await uow.timeline.of_case(case_id):
         data = row.data or {}
