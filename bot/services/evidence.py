@@ -319,10 +319,10 @@ async def timeline_entries(uow: UnitOfWork, case_id: int) -> list[DossierEntry]:
     signals = {s.id: s for s in await uow.signals.of_case(case_id)}
     # each window's signal, in one query (a timeline names windows by id)
     window_signal: dict[int, int | None] = {}
-    for window_id, signal_id in (await uow.session.execute(
+    for number, subject in (await uow.session.execute(
             select(orm.WindowRow.id, orm.WindowRow.signal_id)
             .where(orm.WindowRow.case_id == case_id))).all():
-        window_signal[window_id] = signal_id
+        window_signal[number] = subject
     entries = []
     for row in await uow.timeline.of_case(case_id):
         data = row.data or {}
