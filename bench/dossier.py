@@ -13,7 +13,9 @@ copy: every entry in full): ``contents`` (every provider asked, every entry filt
 the policy) plus the PDF (fpdf2, DejaVu Sans, page numbers and headers), and the same plus
 the Markdown. Peak memory is the process's maximum resident set size (``ru_maxrss``).
 
-Target: each under 2 s, and under 200 MB. The last line is one JSON object: ``pdf_s``,
+Target: each under 2 s, and under 200 MB. The time is wall-clock (the best of ``--rounds``);
+the CPU time of the same run (``pdf_cpu_s``, ``md_cpu_s``: ``time.process_time``) tells what
+it costs on a machine that other work keeps busy. The last line is one JSON object: ``pdf_s``,
 ``md_s``, ``rss_mb``, ``pages``, ``entries``, ``pdf_bytes``, ``md_bytes``, ``rss_before_mb``
 (the peak before the first export: the bot itself, having made the case).
 
@@ -83,9 +85,10 @@ async def populate(app: KorteLijn, clock: ManualClock, timeline: int, items: int
     for n in range(posts):
         clock.set(START + step * n)
         async with app.new_uow() as uow:
-            kind = (SignalKind.NOISE, SignalKind.MAILBOX_FULL, SignalKind.CARE_CONCERN)[n % 3]
-            poster = ids[Role.COACH] if kind is SignalKind.CARE_CONCERN else ids[Role.LANDLORD]
-            await signals.post_signal(PostSignal(person_id=poster, case_code=code, kind=kind,
+            signal = (SignalKind.NOISE, SignalKind.MAILBOX_FULL, SignalKind.CARE_CONCERN)[n % 3]
+            poster = (ids[Role.COACH] if signal is SignalKind.CARE_CONCERN
+                      else ids[Role.LANDLORD])
+            await signals.post_signal(PostSignal(person_id=poster, case_code=code, kind=signal,
                                                  note=f"Melding {n}: muziek tot laat"),
                                       uow, ctx)
             await uow.commit()
@@ -147,18 +150,23 @@ async def run(options: argparse.Namespace) -> dict[str, float | int]:
         figures: dict[str, float | int] = {}
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         for fmt in (dossier.Format.PDF, dossier.Format.MARKDOWN):
-            best = float("inf")
+            best, cpu = float("inf"), float("inf")
             for _ in range(options.rounds):
                 async with app.new_uow() as uow:
                     case = await uow.cases.get(case_id)
                     assert case is not None
-                    began = time.perf_counter()
+                    began, began_cpu = time.perf_counter(), time.process_time()
                     file = await dossier.contents(uow, app.ctx, case, dossier.Copy.CARE,
                                                   [Role.COACH], "nl")
+                    assembled = time.perf_counter() - began
                     data, pages = dossier.render(file, fmt)
-                    best = min(best, time.perf_counter() - began)
+                    cpu = min(cpu, time.process_time() - began_cpu)
+                    if time.perf_counter() - began < best:
+                        best = time.perf_counter() - began
+                        figures["contents_s"] = round(assembled, 3)
             key = "pdf" if fmt is dossier.Format.PDF else "md"
             figures[f"{key}_s"] = round(best, 3)
+            figures[f"{key}_cpu_s"] = round(cpu, 3)
             figures[f"{key}_bytes"] = len(data)
             if fmt is dossier.Format.PDF:
                 figures["pages"] = pages
@@ -167,15 +175,21 @@ async def run(options: argparse.Namespace) -> dict[str, float | int]:
         print(f"case {code}: {timeline} timeline rows, {options.letters} letters, "
               f"{options.items} items of evidence; {figures['entries']} entries in the care "
               f"file")
-        print(f"PDF:      {figures['pdf_s']:.3f} s, {figures['pages']} pages, "
-              f"{figures['pdf_bytes'] / 1e6:.2f} MB")
-        print(f"Markdown: {figures['md_s']:.3f} s, {figures['md_bytes'] / 1e6:.2f} MB")
+        print(f"assembling the entries (every provider, the policy): "
+              f"{figures['contents_s']:.3f} s of each")
+        print(f"PDF:      {figures['pdf_s']:.3f} s ({figures['pdf_cpu_s']:.3f} s of CPU), "
+              f"{figures['pages']} pages, {figures['pdf_bytes'] / 1e6:.2f} MB")
+        print(f"Markdown: {figures['md_s']:.3f} s ({figures['md_cpu_s']:.3f} s of CPU), "
+              f"{figures['md_bytes'] / 1e6:.2f} MB")
         figures["rss_before_mb"] = round(base, 1)
         print(f"peak memory: {figures['rss_mb']} MB (the bot with the case made, before the "
               f"first export: {figures['rss_before_mb']} MB)")
         met = (float(figures["pdf_s"]) < 2 and float(figures["md_s"]) < 2
                and float(figures["rss_mb"]) < 200)
-        print(f"target: under 2 s each and 200 MB: {'met' if met else 'MISSED'}")
+        on_cpu = (float(figures["pdf_cpu_s"]) < 2 and float(figures["md_cpu_s"]) < 2
+                  and float(figures["rss_mb"]) < 200)
+        print(f"target: under 2 s each and 200 MB: {'met' if met else 'MISSED'} "
+              f"(in CPU time: {'met' if on_cpu else 'MISSED'})")
         return figures
     finally:
         PROVIDERS.pop("bench_letters", None)

@@ -32,7 +32,6 @@ from typing import ClassVar
 
 from babel.dates import format_datetime
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 
 from bot import assets, i18n
@@ -323,17 +322,18 @@ class _Pdf(FPDF):
     def header(self) -> None:
         self.set_font("sans", "", 8)
         self.set_text_color(90, 90, 90)
-        self.cell(0, 5, self._header_text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        top = self.t_margin
+        self.text(self.l_margin, top + 3.5, self._header_text)
         self.set_draw_color(180, 180, 180)
-        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-        self.ln(3)
+        self.line(self.l_margin, top + 5, self.w - self.r_margin, top + 5)
+        self.set_xy(self.l_margin, top + 8)
         self.set_text_color(0, 0, 0)
 
     def footer(self) -> None:
-        self.set_y(-12)
         self.set_font("sans", "", 8)
         self.set_text_color(90, 90, 90)
-        self.cell(0, 5, self._page_word.format(page=self.page_no(), pages="{nb}"), align="C")
+        words = self._page_word.format(page=self.page_no(), pages="{nb}")
+        self.text((self.w - self.get_string_width(words)) / 2, self.h - 8, words)
 
 
 def _printable(text: str) -> str:
@@ -341,6 +341,12 @@ def _printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else " " for c in text.replace("\t", " "))
+
+
+#: the width of each word in each style (mm), kept across exports: it depends only on the
+#: bundled font and the size; bounded (a file of free text has many distinct words)
+_WIDTHS: dict[str, dict[str, float]] = {}
+_WIDTHS_KEPT = 100_000
 
 
 class _Layout:
@@ -360,7 +366,7 @@ class _Layout:
         self.bottom = pdf.h - pdf.b_margin
         self.y = pdf.get_y()
         self._style = ""
-        self._widths: dict[str, dict[str, float]] = {}
+        self._widths = _WIDTHS
 
     def _use(self, name: str) -> tuple[float, dict[str, float]]:
         style, size, height, grey = self.STYLES[name]
@@ -373,6 +379,8 @@ class _Layout:
     def _width(self, word: str, cache: dict[str, float]) -> float:
         found = cache.get(word)
         if found is None:
+            if len(cache) > _WIDTHS_KEPT:
+                cache.clear()
             found = cache[word] = self.pdf.get_string_width(word)
         return found
 

@@ -317,17 +317,19 @@ async def timeline_entries(uow: UnitOfWork, case_id: int) -> list[DossierEntry]:
     class is that of the existence of its signal (a care concern is care), else facts.
     Reasons given for pauses and extensions are free text and stay out of the file."""
     signals = {s.id: s for s in await uow.signals.of_case(case_id)}
+    # each window's signal, in one query (a timeline names windows by id)
     window_signal: dict[int, int | None] = {}
+    for number, subject in (await uow.session.execute(
+            select(orm.WindowRow.id, orm.WindowRow.signal_id)
+            .where(orm.WindowRow.case_id == case_id))).all():
+        window_signal[number] = subject
     entries = []
     for row in await uow.timeline.of_case(case_id):
         data = row.data or {}
         signal_id = row.signal_id
         window_id = data.get("window")
         if signal_id is None and isinstance(window_id, int):
-            if window_id not in window_signal:
-                window = await uow.windows.get(window_id)
-                window_signal[window_id] = window.signal_id if window else None
-            signal_id = window_signal[window_id]
+            signal_id = window_signal.get(window_id)
         signal = signals.get(signal_id) if signal_id is not None else None
         info = Info.FACTS
         if signal is not None:
