@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck synapse bench-deadlines bench-instances bench-telegram bench-ingest bench-matrix messages clean
+.PHONY: run test lint typecheck synapse bench-deadlines bench-instances bench-telegram bench-ingest bench-matrix bench-dossier messages clean
 
 # Synapse for the Matrix tests and benchmark: its own virtual environment, outside the
 # package's (its pinned dependencies never meet ours), from wheels
@@ -76,6 +76,9 @@ bench-ingest: $(STAMP)
 	$(BIN)/python -m bench.ingest
 
 ## signal latency on Synapse: KorteLijn against a forward-only relay bot
+bench-dossier: $(STAMP)
+	$(BIN)/python -m bench.dossier
+
 bench-matrix: $(STAMP) $(SYNAPSE_STAMP)
 	$(BIN)/python -m bench.matrix_latency
 

@@ -92,7 +92,9 @@ class KorteLijn:
                                   patterns=settings.patterns, digests=settings.digests,
                                   chat_language=settings.bot.default_language,
                                   retention=settings.retention,
-                                  reports_dir=settings.reports.directory)
+                                  reports_dir=settings.reports.directory,
+                                  complaints=settings.complaints,
+                                  dossier=settings.dossier)
         self.stopped = asyncio.Event()
         self._migrate = migrate_on_start
         self._tasks: set[asyncio.Task[object]] = set()
@@ -100,15 +102,18 @@ class KorteLijn:
         if settings.telegram.token is not None and "telegram" not in self.transports:
             self.transports["telegram"] = TelegramTransport(
                 settings.telegram, commands=command_menus(),
-                default_language=settings.bot.default_language)
+                default_language=settings.bot.default_language,
+                attachment_limit=settings.dossier.attachment_limit)
         if "matrix" in settings.chat_accounts and "matrix" not in self.transports:
             # matrix-nio is heavy to import: only where a Matrix account is configured
             from bot.transports.matrix import MatrixTransport  # noqa: PLC0415
 
-            self.transports["matrix"] = MatrixTransport(
+            matrix = MatrixTransport(
                 settings.matrix, TransportHost(self.new_uow, "matrix", self.clock,
                                                coordinators=coordinator_identities(settings)),
                 clock=self.clock, language=settings.bot.default_language)
+            matrix.attachment_limit = settings.dossier.attachment_limit
+            self.transports["matrix"] = matrix
         for transport in self.transports.values():
             link = getattr(transport, "invite_link", None)
             if callable(link):  # invitations also as a link (Telegram's deep links)
@@ -120,7 +125,8 @@ class KorteLijn:
             self.console = ConsoleTransport(
                 settings.console.coordinator, stdin=stdin, stdout=stdout,
                 language=settings.bot.default_language, on_eof=self.stopped.set,
-                after_line=self._settle)
+                after_line=self._settle, documents_dir=settings.dossier.console_dir,
+                attachment_limit=settings.dossier.attachment_limit)
             self.transports["console"] = self.console
         #: other instances may share this database (PostgreSQL): leader election, per-account
         #: receiving, claimed messages

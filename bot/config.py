@@ -137,6 +137,15 @@ class NormSettings(BaseModel):
     resolution: NormSpan = Span.calendar(months=3)
     #: N7: warn this long before (the default warns at two months)
     resolution_warning: NormSpan = Span.calendar(months=1)
+    #: while a complaint is open, the landlord is reminded this often to let the complainant
+    #: know that work is being done (KORTELIJN_NORMS__COMPLAINANT_CONTACT)
+    complainant_contact: NormSpan = Span.calendar(weeks=2)
+    #: no reminder before: the lapse of each interval is the reminder
+    complainant_contact_reminder: Duration = timedelta(0)
+    #: a task with a clock: the span when a task gives none (its own due moment rules), and
+    #: no reminder before: its owner is nudged when it is due
+    task_due: NormSpan = Span.calendar(weeks=6)
+    task_due_reminder: Duration = timedelta(0)
     #: N10: a last-chance trajectory is evaluated this often
     trajectory_evaluation: NormSpan = Span.calendar(months=3)
     trajectory_evaluation_reminder: Duration = timedelta(days=14)
@@ -159,13 +168,24 @@ class NormSettings(BaseModel):
         return value
 
     @field_validator("signal_follow_up", "complaint_information", "complaint_start",
-                     "four_week_check", "six_week_check", "resolution",
-                     "trajectory_evaluation", "trajectory_minimum", "yearly_evaluation")
+                     "four_week_check", "six_week_check", "resolution", "complainant_contact",
+                     "task_due", "trajectory_evaluation", "trajectory_minimum",
+                     "yearly_evaluation")
     @classmethod
     def _nonzero(cls, value: Span) -> Span:
         if str(value) in ("0s", "0w", "0wd"):
             raise ValueError("must be longer than zero")
         return value
+
+
+class ComplaintSettings(BaseModel):
+    """The complaint procedure (``bot/services/complaints.py``)."""
+
+    #: a new, similar (same kind) and justified complaint within this time of an earlier
+    #: justified one proposes action 3, the warning letter (KORTELIJN_COMPLAINTS__LADDER_PERIOD)
+    ladder_period: Duration = timedelta(days=183)
+    #: longest description, handling or note of the procedure
+    text_limit: int = Field(default=2000, ge=100, le=10000)
 
 
 class PatternSettings(BaseModel):
@@ -388,6 +408,29 @@ def split_address(text: str) -> tuple[str, int] | None:
     return (host, port) if port <= 65535 else None
 
 
+def parse_size(value: Any) -> int:
+    """A number of bytes: 20000000, '20MB', '500kB', '2MiB'."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = re.fullmatch(r"\s*(\d{1,12})\s*([kKmMgG]i?[bB]|[bB])?\s*", str(value))
+    if match is None:
+        raise ValueError(f"not a size: {value!r}; write e.g. '20MB', '500kB', 2000000")
+    unit = (match.group(2) or "b").lower()
+    factor = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024,
+              "mib": 1024**2, "gib": 1024**3}[unit]
+    return int(match.group(1)) * factor
+
+
+class DossierSettings(BaseModel):
+    """The nuisance file: attachments and exports (``bot/services/dossier.py``)."""
+
+    #: the largest attachment accepted (env ``KORTELIJN_DOSSIER__ATTACHMENT_LIMIT``); 20 MB
+    #: is also the most a Telegram bot may download
+    attachment_limit: Annotated[int, BeforeValidator(parse_size), Field(ge=1)] = 20_000_000
+    #: where the console writes an exported file (a document sent to a console person)
+    console_dir: Path = Path("var/exports")
+
+
 class MetricsSettings(BaseModel):
     #: where /healthz, /readyz and /metrics are served (``host:port``); '' serves nothing
     address: Annotated[str, BeforeValidator(parse_address)] = "127.0.0.1:9464"
@@ -435,6 +478,7 @@ class Settings(BaseSettings):
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     patterns: PatternSettings = Field(default_factory=PatternSettings)
+    complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     digests: DigestSettings = Field(default_factory=DigestSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
@@ -446,6 +490,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    dossier: DossierSettings = Field(default_factory=DossierSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -55,7 +55,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Text, TypeDecorator, func, literal_column, type_coerce
+from sqlalchemy import LargeBinary, Text, TypeDecorator, func, literal_column, type_coerce
 from sqlalchemy.engine import Dialect
 
 from bot.config import ConfigError
@@ -177,6 +177,27 @@ class Keyring:
         header = f"{version}:{key.id}"
         sealed = key.aead.encrypt(nonce, text.encode(), _aad(header, context, row))
         return f"{header}:{_b64(nonce + sealed)}"
+
+    def encrypt_bytes(self, data: bytes, context: str) -> bytes:
+        """Binary data (an attachment, a document waiting in the outbox) as
+        ``<header>\n<nonce ‖ cipher text ‖ tag>``, bound to ``context`` like :meth:`encrypt`."""
+        key = self._keys[0]
+        nonce = os.urandom(_NONCE)
+        header = f"{RANDOM}:{key.id}"
+        return header.encode() + b"\n" + nonce + key.aead.encrypt(nonce, data,
+                                                                _aad(header, context))
+
+    def decrypt_bytes(self, stored: bytes, context: str) -> bytes:
+        """The data of a value made by :meth:`encrypt_bytes` with any configured key."""
+        head, sep, body = bytes(stored).partition(b"\n")
+        version, _, key_id = head.decode("ascii", "replace").partition(":")
+        key = self._by_id.get(key_id)
+        if not sep or version != RANDOM or key is None:
+            raise DecryptionError("not an encrypted value under a configured key")
+        try:
+            return key.aead.decrypt(body[:_NONCE], body[_NONCE:], _aad(head.decode(), context))
+        except (InvalidTag, ValueError) as error:
+            raise DecryptionError(f"a value under key {key_id} does not open here") from error
 
     # --- values SQL compares for equality ------------------------------------------------
     def seal(self, text: str, context: str | None = None) -> str:
@@ -456,3 +477,17 @@ def bind_row(table: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 _ROW_BOUND: dict[Any, list[str]] = {}
+
+
+class EncryptedBytes(_Bound, TypeDecorator[bytes]):
+    """Binary data stored encrypted (AES-256-GCM, a fresh nonce each time), bound to its
+    column: attachments and documents waiting in the outbox."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else keyring().encrypt_bytes(value, self.context)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else keyring().decrypt_bytes(value, self.context)

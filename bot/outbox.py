@@ -41,7 +41,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot import i18n, metrics, notify
@@ -53,6 +53,7 @@ from bot.persistence.uow import UnitOfWork
 from bot.services import access
 from bot.transports.base import (
     Choice,
+    Document,
     NotYet,
     Outgoing,
     PermanentFailure,
@@ -402,6 +403,7 @@ class DeliveryLoop:
         if marked is None:
             return False  # done meanwhile (a stale look-up)
         edit_of, recipient, language = marked
+        document = await self._document(row) if row.kind == MessageKind.DOCUMENT else None
         message = Outgoing(chat_id=row.address, text=row.text,
                            choices=tuple(Choice(label=c.label, command=c.command)
                                          for c in row.choices),
@@ -409,7 +411,8 @@ class DeliveryLoop:
                            language=language, outbox_id=row.id,
                            urgent=row.priority <= notify.Priority.URGENT,
                            bulk=row.priority >= notify.Priority.BULK,
-                           extra={"kind": row.kind} if row.kind != MessageKind.MESSAGE else {})
+                           extra={"kind": row.kind} if row.kind != MessageKind.MESSAGE else {},
+                           document=document)
         try:
             message_id = await transport.send(message)
         except NotYet as error:
@@ -430,7 +433,8 @@ class DeliveryLoop:
         except PermanentFailure as error:
             log.warning("outbox %s: permanent failure: %s", row.id, error.reason)
             await self._finish(row.id, "failed", None, f"permanent: {error.reason}"[:200],
-                               failed=row, failure_kind=error.kind)
+                               failed=row, failure_kind=error.kind,
+                               document=row.kind == MessageKind.DOCUMENT)
             metrics.delivery_failed(row.transport, error.kind)
             return True
         except Exception as error:  # a transport bug must not stop delivery of the rest
@@ -438,7 +442,8 @@ class DeliveryLoop:
             await self._reschedule(row, type(error).__name__[:200], self._backoff(row.attempts))
             metrics.delivery_failed(row.transport, "error")
             return False
-        await self._finish(row.id, "sent", message_id, None, keep_text=bool(row.choices))
+        await self._finish(row.id, "sent", message_id, None, keep_text=bool(row.choices),
+                           document=document is not None)
         metrics.delivered(row.transport)
         return True
 
@@ -476,6 +481,21 @@ class DeliveryLoop:
             await uow.commit()
             return addressing
 
+    async def _document(self, row: orm.OutboxRow) -> Document | None:
+        """The document a message carries (decrypted only for the request)."""
+        async with self._new_uow() as uow:
+            found = (await uow.session.execute(
+                select(orm.OutboxDocument).where(orm.OutboxDocument.outbox_id == row.id))
+            ).scalar_one_or_none()
+            return (Document(filename=found.filename, mime=found.mime, data=found.content)
+                    if found is not None else None)
+
+    @staticmethod
+    async def _purge_document(uow: UnitOfWork, row_id: int) -> None:
+        """A document is kept only until its message is delivered or given up."""
+        await uow.session.execute(delete(orm.OutboxDocument)
+                                  .where(orm.OutboxDocument.outbox_id == row_id))
+
     def _backoff(self, attempts: int) -> timedelta:
         delay: timedelta = self._settings.first_backoff * (2 ** attempts)
         return min(delay, self._settings.max_backoff)
@@ -494,6 +514,8 @@ class DeliveryLoop:
                                                      else 0)))
             if status == "failed":
                 await self._report_failure(uow, row, "gave_up", attempts)
+                if row.kind == MessageKind.DOCUMENT:
+                    await self._purge_document(uow, row.id)
             await uow.commit()
         if maybe_sent and status == "pending":
             log.warning("outbox %s may have been sent; it is sent again", row.id)
@@ -548,7 +570,8 @@ class DeliveryLoop:
 
     async def _finish(self, row_id: int, status: str, message_id: str | None,
                       error: str | None, keep_text: bool = False,
-                      failed: orm.OutboxRow | None = None, failure_kind: str = "") -> None:
+                      failed: orm.OutboxRow | None = None, failure_kind: str = "",
+                      document: bool = False) -> None:
         values: dict[str, object] = {"status": status, "last_error": error,
                                      "transport_message_id": message_id,
                                      "attempt_started_at": None, "claimed_by": None,
@@ -573,6 +596,8 @@ class DeliveryLoop:
                     await access.delivered(uow, original, self._clock.now())
             if failed is not None:
                 await self._report_failure(uow, failed, failure_kind, failed.attempts + 1)
+            if document:
+                await self._purge_document(uow, row_id)
             following = await self._next_in_chat(uow, row_id)
             await uow.commit()
         if following is not None:

@@ -109,6 +109,14 @@ FIELD_CLASSES: dict[str, str] = {
     "trajectory.closing_note": "evaluation (why a trajectory closed so)",
     "trajectory_evaluation.note": "evaluation (what a periodic evaluation found)",
     "reflection.answers": "evaluation (a reflection on a closing, N12)",
+    # the complaint procedure (bot/services/complaints.py, docs/PRIVACY.md)
+    "complaint.description": "complaint",
+    "complaint.complainant": "complainant (the landlord's alone; anonymous: nothing stored)",
+    "complaint.handling": "assessment (action 1: how the team will handle it)",
+    "complaint.assessment_note": "assessment (action 2: the coach's note with the assessment)",
+    "letter.note": "letter",
+    "intervention.note": "care (an intervention's note; a mediation referral's too)",
+    "intake.answer": "the intake conversation's answers become the complaint's fields",
 }
 
 #: kinds whose very existence is of a class beyond the facts

@@ -296,12 +296,30 @@ async def cmd_help(req: Request, args: list[str]) -> None:
                   req.t("help.dossier")]
     if any(r is not Role.TENANT for r in roles):
         lines.append(req.t("help.note"))
+    if any(r in (Role.LANDLORD, Role.POLICE, Role.MUNICIPALITY) for r in roles):
+        lines += [req.t("help.evidence"), req.t("help.attach")]
+    if any(r in CARE_TEAM or r is Role.LANDLORD for r in roles):
+        lines.append(req.t("help.export"))
+    if any(r in CARE_TEAM for r in roles):
+        lines.append(req.t("help.release_judge"))
     if Role.TENANT in roles:
         lines.append(req.t("help.report"))
     if any(r in CARE_TEAM for r in roles):
         lines += [req.t("help.window"), req.t("help.pause"), req.t("help.reason"),
                   req.t("help.away"),
                   req.t("help.release"), req.t("help.digest")]
+    # the complaint procedure (handlers/complaints.py)
+    if Role.LANDLORD in roles:
+        lines += [req.t("help.complaint"), req.t("help.contact"), req.t("help.letter")]
+    if any(r in CARE_TEAM for r in roles):
+        lines += [req.t("help.handling"), req.t("help.assess"), req.t("help.noise"),
+                  req.t("help.ask"), req.t("help.intervention"), req.t("help.mediation")]
+    if any(r in (Role.LANDLORD, Role.POLICE, Role.MUNICIPALITY) for r in roles):
+        lines.append(req.t("help.answer"))
+    if any(r in CARE_TEAM or r is Role.LANDLORD for r in roles):
+        lines += [req.t("help.complaints"), req.t("help.resolved_nuisance")]
+    if roles:
+        lines += [req.t("help.tasks"), req.t("help.task_done")]
     if roles:
         lines.append(req.t("help.quiet"))
     lines += _trajectory_help(req, roles)

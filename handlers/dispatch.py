@@ -26,7 +26,16 @@ from bot.services import chats, choices, inbox
 from bot.services.cases import join_spaced_codes
 from bot.services.context import ServiceContext
 from bot.transports.base import Audience, Incoming
-from handlers import clocks, commands, groups, needtoknow, privacy, trajectories
+from handlers import (
+    clocks,
+    commands,
+    complaints,
+    dossier,
+    groups,
+    needtoknow,
+    privacy,
+    trajectories,
+)
 from handlers.commands import Reply, Request
 
 log = logging.getLogger(__name__)
@@ -83,6 +92,26 @@ COMMANDS: dict[str, Handler] = {
     "vonnis": trajectories.cmd_judgment, "judgment": trajectories.cmd_judgment,
     "evaluatierapport": trajectories.cmd_evaluation_report,
     "evaluationreport": trajectories.cmd_evaluation_report,
+    # the complaint procedure (handlers/complaints.py)
+    "klacht": complaints.cmd_complaint, "complaint": complaints.cmd_complaint,
+    "klachten": complaints.cmd_complaints, "complaints": complaints.cmd_complaints,
+    "aanpak": complaints.cmd_handling, "handling": complaints.cmd_handling,
+    "klagercontact": complaints.cmd_contact, "contact": complaints.cmd_contact,
+    "beoordeling": complaints.cmd_assess, "assess": complaints.cmd_assess,
+    "geluidsmeting": complaints.cmd_noise, "noisemeasurement": complaints.cmd_noise,
+    "navraag": complaints.cmd_ask, "check": complaints.cmd_ask,
+    "antwoord": complaints.cmd_answer, "answer": complaints.cmd_answer,
+    "opgelost": complaints.cmd_resolved, "fixed": complaints.cmd_resolved,
+    "brief": complaints.cmd_letter, "letter": complaints.cmd_letter,
+    "interventie": complaints.cmd_intervention, "intervention": complaints.cmd_intervention,
+    "bemiddeling": complaints.cmd_mediation, "mediation": complaints.cmd_mediation,
+    "taken": complaints.cmd_tasks, "tasks": complaints.cmd_tasks,
+    "taakgedaan": complaints.cmd_task_done, "taskdone": complaints.cmd_task_done,
+    # the nuisance file (handlers/dossier.py)
+    "bewijs": dossier.cmd_evidence, "evidence": dossier.cmd_evidence,
+    "bijlage": dossier.cmd_attach, "attach": dossier.cmd_attach,
+    "vrijgevenrechter": dossier.cmd_release_judge, "releasejudge": dossier.cmd_release_judge,
+    "overlastdossier": dossier.cmd_export, "nuisancefile": dossier.cmd_export,
 }
 
 #: the commands that work in a group; the bot ignores everything else said there, and any

@@ -47,6 +47,9 @@ class MessageKind(StrEnum):
     PROMPT = "prompt"
     #: the edit that closes a list once one of its choices was picked
     PICKED = "picked"
+    #: a message that carries a document (an export of the nuisance file; its bytes wait
+    #: encrypted in ``outbox_documents`` until delivered)
+    DOCUMENT = "document"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,20 @@ class Event(enum.StrEnum):
     TRAJECTORY_CLOSED = "trajectory_closed"
     EVICTION_JUDGMENT = "eviction_judgment"
     REFLECTION_RECORDED = "reflection_recorded"
+    # the complaint procedure (bot/services/complaints.py)
+    COMPLAINT_RECORDED = "complaint_recorded"
+    COMPLAINT_HANDLING = "complaint_handling"
+    COMPLAINANT_CONTACTED = "complainant_contacted"
+    COMPLAINT_ASSESSED = "complaint_assessed"
+    NOISE_MEASUREMENT_ASKED = "noise_measurement_asked"
+    CHECK_ASKED = "check_asked"
+    CHECK_ANSWERED = "check_answered"
+    NUISANCE_RESOLVED = "nuisance_resolved"
+    LADDER_PROPOSED = "ladder_proposed"
+    LETTER_RECORDED = "letter_recorded"
+    INTERVENTION_RECORDED = "intervention_recorded"
+    MEDIATION_REFERRED = "mediation_referred"
+    TASK_DONE = "task_done"
 
 
 # --- what an aggregate's method returns: one event per change it made -----------------------

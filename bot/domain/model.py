@@ -220,6 +220,12 @@ class Norm(enum.StrEnum):
     N5_FOUR_WEEK_CHECK = "N5"
     N6_SIX_WEEK_CHECK = "N6"
     N7_RESOLUTION = "N7"
+    #: while a complaint is open the landlord lets the complainant know, at an interval
+    #: (the guideline's "Termijnen": complainants must notice that work is being done)
+    N7_COMPLAINANT_CONTACT = "N7c"
+    #: a task with a clock (a follow-up of the table of action 2): its owner is nudged when
+    #: it is due, the clock stops when the task is done
+    TASK_DUE = "T"
     N10_EVALUATION = "N10"
     N10_MINIMUM = "N10min"
     N12_YEARLY_EVALUATION = "N12"

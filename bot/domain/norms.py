@@ -48,6 +48,9 @@ class NormShape:
     waiting_role: Role | None = None
     #: started by hand (``/termijn``); N1 is opened by a signal
     by_hand: bool = True
+    #: a lapse is escalated to the team lead and the coordinator (the default chain); a
+    #: reminder norm only tells whoever must act
+    escalates: bool = True
 
 
 #: the registry of the norms with a clock (docs/ARCHITECTURE.md, "Norms")
@@ -71,6 +74,13 @@ NORMS: dict[Norm, NormShape] = {n.norm: n for n in (
               "resolution_warning",
               ("opgelost", "oplossing", "3maanden", "driemaanden", "resolution"),
               waiting_role=Role.LANDLORD),
+    NormShape(Norm.N7_COMPLAINANT_CONTACT, (Role.LANDLORD,), "complainant_contact",
+              "complainant_contact_reminder", ("klagercontact", "klager_informeren"),
+              periodic=True, by_hand=False, escalates=False),
+    # a task's own clock (its due moment is the task's, the span only a fallback); the
+    # window's responsible role is the task's owner
+    NormShape(Norm.TASK_DUE, (Role.COACH, Role.LANDLORD), "task_due", "task_due_reminder",
+              ("taaktermijn", "task_due"), by_hand=False, escalates=False),
     NormShape(Norm.N10_EVALUATION, (Role.MONITOR, Role.COACH, Role.TEAM_LEAD),
               "trajectory_evaluation", "trajectory_evaluation_reminder",
               ("evaluatie", "trajectevaluatie"), periodic=True),

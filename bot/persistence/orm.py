@@ -3,17 +3,19 @@ a test checks that these models and the migrations agree."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     event,
@@ -32,7 +34,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.sql.expression import false
 
 from bot import crypto
-from bot.crypto import EncryptedAddress, EncryptedJSON, EncryptedText
+from bot.crypto import EncryptedAddress, EncryptedBytes, EncryptedJSON, EncryptedText
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -499,6 +501,8 @@ class TrajectoryRow(Base):
 
     __tablename__ = "trajectories"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="proposed")
@@ -533,6 +537,8 @@ class TrajectoryEvaluationRow(Base):
 
     __tablename__ = "trajectory_evaluations"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     trajectory_id: Mapped[int] = mapped_column(
         ForeignKey("trajectories.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -552,6 +558,8 @@ class ReflectionRow(Base):
 
     __tablename__ = "reflections"
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     trajectory_id: Mapped[int | None] = mapped_column(
         ForeignKey("trajectories.id", ondelete="SET NULL"))
@@ -578,6 +586,237 @@ class EvaluationReportRow(Base):
     period_start: Mapped[datetime]
     period_end: Mapped[datetime]
     made_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+
+
+# --- the complaint procedure (issue 11: bot/domain/complaint.py, bot/services/complaints.py) -
+
+class ComplaintRow(Base):
+    """A nuisance complaint about the tenant, recorded by the landlord: its own states
+    (``bot.domain.complaint.ComplaintStatus``) and the windows the guideline ties to it."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    happened_at: Mapped[datetime]
+    #: when the landlord received it (N2 runs from here)
+    received_at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
+    #: class ``complaint``
+    description: Mapped[str] = mapped_column(EncryptedText("complaints.description"))
+    #: class ``complainant``; empty when anonymous (then no identity is stored at all)
+    complainant: Mapped[str | None] = mapped_column(EncryptedText("complaints.complainant"))
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    #: action 1, class ``assessment``
+    handling: Mapped[str | None] = mapped_column(EncryptedText("complaints.handling"))
+    handled_at: Mapped[datetime | None]
+    conscious: Mapped[bool | None] = mapped_column(Boolean)
+    tenant_justified: Mapped[bool | None] = mapped_column(Boolean)
+    coach_justified: Mapped[bool | None] = mapped_column(Boolean)
+    #: action 2, class ``assessment``
+    assessment_note: Mapped[str | None] = mapped_column(
+        EncryptedText("complaints.assessment_note"))
+    assessed_at: Mapped[datetime | None]
+    assessed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    last_contact_at: Mapped[datetime | None]
+    resolved_landlord_at: Mapped[datetime | None]
+    resolved_team_at: Mapped[datetime | None]
+    n2_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    n3_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    n5_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    n6_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    n7_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+    contact_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL"))
+
+
+class TaskRow(Base):
+    """A follow-up someone in a role must do (the table of action 2, and the procedure's
+    other steps); its text comes from the catalogue (``task.<kind>``): no free text."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    owner_role: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    #: the task's clock (norm ``T``), when it has one
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
+
+
+class LetterRow(Base):
+    """A letter of the ladder (actions 3-6), with what the guideline asks with it."""
+
+    __tablename__ = "complaint_letters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    action: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    sent_on: Mapped[date] = mapped_column(Date)
+    registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_seen: Mapped[bool] = mapped_column(Boolean, default=False)
+    copy_landlord_file: Mapped[bool] = mapped_column(Boolean, default=False)
+    copy_care_file: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_advice: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the roles consulted, comma-separated
+    consulted: Mapped[str] = mapped_column(String(200), default="")
+    advice_police: Mapped[bool] = mapped_column(Boolean, default=False)
+    advice_on_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: action 6: the tenant did not keep the agreements of the lease and support agreement
+    agreements_broken: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: class ``letter``
+    note: Mapped[str | None] = mapped_column(EncryptedText("complaint_letters.note"))
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
+
+
+class InterventionRow(Base):
+    """An intervention (1-4) or a mediation referral (with both parties' consent)."""
+
+    __tablename__ = "complaint_interventions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    #: class ``care``
+    note: Mapped[str | None] = mapped_column(EncryptedText("complaint_interventions.note"))
+    tenant_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    complainant_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CheckRow(Base):
+    """One partner asked at the four-week (N5) or six-week (N6) check, and their answer."""
+
+    __tablename__ = "complaint_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"),
+                                              index=True)
+    #: ``N5`` or ``N6``
+    norm: Mapped[str] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(String(32))
+    asked_at: Mapped[datetime]
+    asked_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"))
+    #: none, new (N5); resolved, unresolved (N6)
+    answer: Mapped[str | None] = mapped_column(String(16))
+
+# --- the nuisance file (issue 11, item 7; bot/services/evidence.py, bot/services/dossier.py) --
+
+class EvidenceRow(Base):
+    """One item of evidence in a case's nuisance file: a neighbour's statement, the landlord's
+    telephone or visit note, a photo, video, sound recording or measurement, a police or
+    atmosphere report, a mayor's behaviour directive. Typed, dated, with the role that
+    supplied it; its text is of the kind's information class (``bot/domain/evidence.py``)."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    #: when it happened (the statement's date, the visit, the measurement)
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    supplied_role: Mapped[str] = mapped_column(String(32))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id",
+                                                               ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(EncryptedText("evidence.text"), default="")
+    #: who made the statement, when the neighbour is known to the landlord (class
+    #: complainant); ``None`` when anonymous: then no identity is stored at all
+    source: Mapped[str | None] = mapped_column(EncryptedText("evidence.source"))
+
+
+class JudgeRelease(Base):
+    """The care team released an entry of the file for the judge's copy (who, when)."""
+
+    __tablename__ = "judge_releases"
+    __table_args__ = (UniqueConstraint("case_id", "ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    #: the entry's ref, ``letter:12``, ``evidence:3``, ``timeline:40``
+    ref: Mapped[str] = mapped_column(String(48))
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id",
+                                                               ondelete="SET NULL"))
+    released_role: Mapped[str] = mapped_column(String(32))
+    released_at: Mapped[datetime]
+
+
+class AttachmentRow(Base):
+    """A file (PDF, photo, video, sound) belonging to an entry of a case's file, by the
+    entry's ref; its name and content encrypted at rest."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_case_ref", "case_id", "ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(48))
+    filename: Mapped[str] = mapped_column(EncryptedText("attachments.filename"))
+    mime: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(EncryptedBytes("attachments.content"))
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    added_role: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime]
+
+
+class OutboxDocument(Base):
+    """The document an outbox message carries (an export of the file), encrypted, kept only
+    until the message is delivered or given up."""
+
+    __tablename__ = "outbox_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
+    row_key: Mapped[str | None] = mapped_column(String(22))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
+                                           unique=True)
+    filename: Mapped[str] = mapped_column(EncryptedText("outbox_documents.filename"))
+    mime: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(EncryptedBytes("outbox_documents.content"))
+
+
+class DossierExport(Base):
+    """One export of a case's file: who, in which role, which copy and format, when, and the
+    refs of the entries shown and redacted with their counts (never content)."""
+
+    __tablename__ = "dossier_exports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    role: Mapped[str] = mapped_column(String(32))
+    copy: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime]
+    shown: Mapped[int] = mapped_column(Integer)
+    redacted: Mapped[int] = mapped_column(Integer)
+    #: ``{"shown": ["letter:12", ...], "redacted": [...]}``
+    refs: Mapped[str] = mapped_column(Text)
 
 
 # --- values bound to their row -------------------------------------------------------------

@@ -33,6 +33,12 @@ def encrypted_columns() -> list[tuple[str, str, bool]]:
     return found
 
 
+def binary_columns() -> list[tuple[str, str]]:
+    """``(table, column)`` for every encrypted binary column (``crypto.EncryptedBytes``)."""
+    return [(table.name, column.name) for table in Base.metadata.sorted_tables
+            for column in table.columns if isinstance(column.type, crypto.EncryptedBytes)]
+
+
 Progress = Callable[[int, int], None]
 
 
@@ -76,6 +82,17 @@ def _rekey(connection: Connection, progress: Progress | None = None) -> int:
             connection.execute(text(
                 f"UPDATE {table} SET {column} = :value WHERE id = :id"), updates)  # noqa: S608
             changed += len(updates)
+    for table, column in binary_columns():  # attachments, documents waiting to go out
+        context = f"{table}.{column}"
+        for row_id, value in connection.execute(text(
+                f"SELECT id, {column} FROM {table}")).all():  # noqa: S608
+            stored = bytes(value)
+            if stored.split(b"\n", 1)[0] != f"{crypto.RANDOM}:{ring.key_id}".encode():
+                connection.execute(text(
+                    f"UPDATE {table} SET {column} = :value WHERE id = :id"),  # noqa: S608
+                    {"id": row_id, "value": ring.encrypt_bytes(
+                        ring.decrypt_bytes(stored, context), context)})
+                changed += 1
     for table, column, hashed in LOOKUPS:
         hashes = [{"id": row_id, "hash": ring.lookup_hash(opened(
             ring, f"{table}.{column}", value, row))}

@@ -50,6 +50,7 @@ from bot.domain import model
 from bot.domain.choices import Action, MessageKind, Option, as_option
 from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
 from bot.persistence import orm
+from bot.persistence.complaints import ComplaintRepository
 from bot.persistence.sqlite import DRIVER, InlineSession, run_inline
 from bot.persistence.trajectories import TrajectoryRepository
 
@@ -339,6 +340,8 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self._session)
         self.absences = AbsenceRepository(self._session)
         self.trajectories = TrajectoryRepository(self._session)
+        # the complaint procedure (issue 11; bot/persistence/complaints.py)
+        self.complaints = ComplaintRepository(self._session)
         return self
 
     async def __aexit__(

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import (
+    ComplaintSettings,
     DigestSettings,
+    DossierSettings,
     NormSettings,
     PatternSettings,
     RetentionSettings,
@@ -47,3 +49,7 @@ class ServiceContext:
     #: documents (bot/services/evaluation_report.py)
     reports_dir: Path = field(
         default_factory=lambda: Path(tempfile.gettempdir()) / "kortelijn-reports")
+    #: the complaint procedure: the ladder's period, the longest text
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
+    #: attachments' size limit, where the console writes exports (the nuisance file)
+    dossier: DossierSettings = field(default_factory=DossierSettings)

@@ -70,6 +70,10 @@ async def _erase_messages(uow: UnitOfWork, person_id: int,
     theirs = or_(orm.OutboxRow.person_id == person_id,
                  *((orm.OutboxRow.transport == transport) & (orm.OutboxRow.address == address)
                    for transport, address in identities))
+    # an export waiting for them goes with them (it would go nowhere)
+    await session.execute(delete(orm.OutboxDocument).where(
+        orm.OutboxDocument.outbox_id.in_(select(orm.OutboxRow.id).where(theirs)))
+        .execution_options(synchronize_session=False))
     # their choices first: the address that finds their rows goes next
     await session.execute(delete(orm.OutboxChoice).where(
         orm.OutboxChoice.outbox_id.in_(select(orm.OutboxRow.id).where(theirs)))

@@ -161,6 +161,18 @@ async def personal_data_export(person: orm.Person, uow: UnitOfWork, ctx: Service
         if signal.note:
             lines.append(i18n.t(lang, "mydata.signal_note", note=signal.note))
 
+    evidence = (await uow.session.execute(
+        select(orm.EvidenceRow.id, orm.EvidenceRow.kind, orm.EvidenceRow.recorded_at,
+               orm.EvidenceRow.supplied_role, orm.Case.code)
+        .join(orm.Case, orm.Case.id == orm.EvidenceRow.case_id)
+        .where(orm.EvidenceRow.recorded_by == person.id)
+        .order_by(orm.EvidenceRow.id))).all()
+    lines.append(i18n.t(lang, "mydata.evidence"))
+    lines += [i18n.t(lang, "mydata.evidence_line", ref=f"evidence:{number}", code=code,
+                     kind=i18n.t(lang, f"dossier.kind.{kind}"), when=when(at),
+                     role=i18n.role_name(lang, role))
+              for number, kind, at, role, code in evidence] or [none]
+
     acknowledged = (await uow.session.execute(
         select(orm.SignalRow.id, orm.Case.code, orm.SignalRow.acknowledged_at,
                orm.SignalRow.acknowledged_role)

@@ -28,6 +28,8 @@ def _chain(norm: Norm, settings: Settings) -> tuple[ChainStep, ...]:
         steps.append(ChainStep(len(steps), -1, reminder, (Target.RESPONSIBLE,), False))
     steps.append(ChainStep(len(steps), 0, Span.real(timedelta(0)),
                            (Target.RESPONSIBLE, Target.WAITING), urgent))
+    if not NORMS[norm].escalates:
+        return tuple(steps)
     steps.append(ChainStep(len(steps), 1, Span.real(settings.escalation.team_lead_after),
                            (Target.TEAM_LEAD,), False))
     steps.append(ChainStep(len(steps), 1, Span.real(settings.escalation.coordinator_after),

@@ -118,6 +118,14 @@ async def purge_case(uow: UnitOfWork, case_id: int, now: datetime) -> str | None
         delete(orm.TrajectoryEvaluationRow).where(
             orm.TrajectoryEvaluationRow.case_id == case_id),
         delete(orm.TrajectoryRow).where(orm.TrajectoryRow.case_id == case_id),
+        # the nuisance file: its evidence, attachments, releases and the log of its exports
+        # (the access log keeps that they happened), and exports still waiting to go out
+        delete(orm.OutboxDocument).where(orm.OutboxDocument.outbox_id.in_(
+            select(orm.OutboxRow.id).where(orm.OutboxRow.case_id == case_id))),
+        delete(orm.AttachmentRow).where(orm.AttachmentRow.case_id == case_id),
+        delete(orm.EvidenceRow).where(orm.EvidenceRow.case_id == case_id),
+        delete(orm.JudgeRelease).where(orm.JudgeRelease.case_id == case_id),
+        delete(orm.DossierExport).where(orm.DossierExport.case_id == case_id),
         delete(orm.OutboxRow).where(orm.OutboxRow.case_id == case_id),
         delete(orm.SignalRow).where(orm.SignalRow.case_id == case_id),
         delete(orm.PatternProposal).where(orm.PatternProposal.case_id == case_id),

@@ -10,7 +10,7 @@ the recipient's quiet hours unless the step is urgent; the window itself keeps r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -47,6 +47,34 @@ from bot.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
 
+#: what a norm's owner does when one of its windows lapses by itself, after the lapse is
+#: told (``await hook(uow, ctx, lapsed)``); registered with ``on_lapse`` by the module that
+#: owns the norm (the complaint procedure re-arms the complainant-contact reminder)
+LapseHook = Callable[[UnitOfWork, "ServiceContext", Window], Awaitable[None]]
+LAPSE_HOOKS: dict[Norm, LapseHook] = {}
+
+
+#: the same when a person marks one of the norm's windows met with /gedaan
+#: (``await hook(uow, ctx, met, person_id)``): a task's clock marks its task done
+MetHook = Callable[[UnitOfWork, "ServiceContext", Window, int], Awaitable[None]]
+MET_HOOKS: dict[Norm, MetHook] = {}
+
+
+def on_met(norm: Norm) -> Callable[[MetHook], MetHook]:
+    def register(fn: MetHook) -> MetHook:
+        MET_HOOKS[norm] = fn
+        return fn
+
+    return register
+
+
+def on_lapse(norm: Norm) -> Callable[[LapseHook], LapseHook]:
+    def register(fn: LapseHook) -> LapseHook:
+        LAPSE_HOOKS[norm] = fn
+        return fn
+
+    return register
+
 
 
 class UnknownWindow(errors.DomainError):
@@ -78,12 +106,14 @@ def planned_steps(policy: NormPolicy, ctx: ServiceContext, opened_at: datetime, 
 async def open_window(uow: UnitOfWork, ctx: ServiceContext, *, case_id: int, norm: Norm,
                       opened_by: int | None, responsible: tuple[Role, ...] | None = None,
                       waiting_person_id: int | None = None, signal_id: int | None = None,
-                      start: datetime | None = None, period: int = 1) -> Window:
-    """Open a window of ``norm`` in a case, its due moment from the configured span."""
+                      start: datetime | None = None, period: int = 1,
+                      due: datetime | None = None) -> Window:
+    """Open a window of ``norm`` in a case, its due moment from the configured span (or
+    ``due``: a task's own clock)."""
     policy = ctx.policies[norm]
     now = ctx.clock.now()
     start = start or now
-    due = policy.due(start, ctx.policies.calendar)
+    due = due or policy.due(start, ctx.policies.calendar)
     window = await uow.windows.open(
         case_id=case_id, norm=norm, signal_id=signal_id,
         responsible=responsible or policy.shape.responsible,
@@ -358,6 +388,8 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext, *,
              StepKind.ESCALATION: Event.ESCALATED}[step.kind]
     uow.timeline.record(case_id=window.case_id, at=now, event=event, signal_id=window.signal_id,
                         window=window.id, late=late, step=step.seq)
+    if step.kind is StepKind.LAPSE and (hook := LAPSE_HOOKS.get(window.norm)) is not None:
+        await hook(uow, ctx, lapsed)
     log.info("window %s: %s carried out (late=%s)", window.id, step.kind.value, late)
     return True
 
@@ -436,6 +468,8 @@ async def complete(uow: UnitOfWork, ctx: ServiceContext, person_id: int, window_
     await uow.windows.skip_pending(window.id, now, WindowStatus.MET.value)
     uow.timeline.record(case_id=window.case_id, at=now, event=Event.WINDOW_MET,
                         actor_id=person_id, actor_role=role, window=window.id)
+    if (hook := MET_HOOKS.get(window.norm)) is not None:
+        await hook(uow, ctx, met, person_id)
     following = None
     if NORMS[window.norm].periodic:
         start = window.due_at if window.due_at > now else now

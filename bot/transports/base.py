@@ -21,6 +21,29 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that came with a message (a document, photo, video or sound recording)."""
+
+    filename: str
+    #: the type the network says it is (the core checks the content itself)
+    mime: str | None
+    #: its size as the network reports it
+    size: int
+    #: its bytes; ``None`` when the transport did not fetch it because it is larger than it
+    #: may be (``size`` says how large)
+    data: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file the bot sends (an export of the nuisance file), with the message as caption."""
+
+    filename: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One message, button press or command from a person."""
 
@@ -58,6 +81,8 @@ class Incoming:
     #: names who; the policy needs a group's true audience)
     event: str = "message"
     member_id: str | None = None
+    #: files that came with the message (the console: ``… < /path/to/file``)
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +113,8 @@ class Outgoing:
     #: the edit that closes a list after a pick, ``delivery_failed``); a transport may
     #: present it differently, never decide on it
     extra: dict[str, str] = field(default_factory=dict)
+    #: a file sent with the message (``text`` is its caption)
+    document: Document | None = None
 
 
 @dataclass(frozen=True, slots=True)

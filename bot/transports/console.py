@@ -14,18 +14,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
+import re
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.domain.model import normalise_word
 from bot.i18n import t
-from bot.transports.base import Incoming, IncomingHandler, Outgoing
+from bot.transports.base import Attachment, Incoming, IncomingHandler, Outgoing
 
 log = logging.getLogger(__name__)
 
 SWITCH_COMMANDS = ("/als", "/as")
+#: ``… < /path/to/file`` at the end of a line sends that file with it (a console stand-in for
+#: a phone's attachment button)
+_ATTACH = re.compile(r"\s<\s*(\S.*)$")
 
 
 def console_address(name: str) -> str:
@@ -39,7 +45,13 @@ class ConsoleTransport:
     def __init__(self, first_person: str, *, stdin: TextIO | None = None,
                  stdout: TextIO | None = None, language: str = "nl",
                  on_eof: Callable[[], None] | None = None,
-                 after_line: Callable[[], Awaitable[object]] | None = None) -> None:
+                 after_line: Callable[[], Awaitable[object]] | None = None,
+                 documents_dir: Path | None = None, attachment_limit: int = 20_000_000
+                 ) -> None:
+        #: where a document sent to a console person is written (``[dossier] console_dir``)
+        self._documents_dir = documents_dir or Path("var/exports")
+        #: a file larger than this is not read (the core says it is too large)
+        self._attachment_limit = attachment_limit
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
         self._language = language
@@ -103,6 +115,11 @@ class ConsoleTransport:
             self._print("console", t(self._language, "console.now_typing", name=self.current))
             return
         address = console_address(self.current)
+        attachments: tuple[Attachment, ...] = ()
+        found = _ATTACH.search(text)
+        if found and text.startswith("/"):
+            attachments, text = (self._read_file(found.group(1).strip()),), \
+                text[:found.start()].strip()
         # a number picks among the choices of the last list shown to this person (unless a
         # question came after it: then it is the answer); the core resolves it through the
         # choices stored with that message (after a restart, when the console has shown
@@ -111,13 +128,43 @@ class ConsoleTransport:
         await on_incoming(Incoming(
             transport=self.name, chat_id=address, sender_id=address, sender_name=self.current,
             text=text, is_choice=index is not None, choice_index=index,
-            choice_outbox_id=self._shown.get(address) if index is not None else None))
+            choice_outbox_id=self._shown.get(address) if index is not None else None,
+            attachments=attachments))
         if self._after_line is not None:
             await self._after_line()
 
+    def _read_file(self, given: str) -> Attachment:
+        """A file named on the command line, read as a phone would send it (a file that cannot
+        be read arrives empty: the core says what is accepted)."""
+        path = Path(given).expanduser()
+        mime = mimetypes.guess_type(path.name)[0]
+        try:
+            size = path.stat().st_size
+            data = path.read_bytes() if size <= self._attachment_limit else None
+        except OSError:
+            return Attachment(filename=path.name, mime=mime, size=0, data=b"")
+        return Attachment(filename=path.name, mime=mime, size=size, data=data)
+
     # --- sending ----------------------------------------------------------------------------
+    def _write_document(self, message: Outgoing) -> Path:
+        """A document for a console person: written to the documents directory."""
+        assert message.document is not None  # noqa: S101
+        self._documents_dir.mkdir(parents=True, exist_ok=True)
+        name = Path(message.document.filename).name or "document"
+        path = self._documents_dir / name
+        path.write_bytes(message.document.data)
+        return path
+
     async def send(self, message: Outgoing) -> str:
         self._messages += 1
+        if message.document is not None:
+            path = self._write_document(message)
+            name = message.recipient_label or self._names.get(message.chat_id, message.chat_id)
+            for line in message.text.splitlines() or [""]:
+                self._print(name, line)
+            self._print(name, t(message.language or self._language, "console.document",
+                                path=str(path)))
+            return str(self._messages)
         if message.edit_of is not None and message.extra.get("kind") == "picked":
             # a list closed after a pick: in a terminal the typed number already shows it
             return str(self._messages)

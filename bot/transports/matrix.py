@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import io
 import json
 import logging
 import os
@@ -62,11 +63,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import nio
+from nio.crypto import decrypt_attachment
 
 from bot import i18n
 from bot.config import ConfigError, MatrixSettings
 from bot.domain.clock import Clock, SystemClock
 from bot.transports.base import (
+    Attachment,
     Audience,
     Incoming,
     IncomingHandler,
@@ -183,6 +186,9 @@ def render(message: Outgoing, language: str) -> dict[str, Any]:
 
 class MatrixTransport:
     name = "matrix"
+    #: a file a person sends is fetched only up to this size (``[dossier] attachment_limit``,
+    #: set by the app); the core says it is too large otherwise
+    attachment_limit: int = 20_000_000
 
     def __init__(self, settings: MatrixSettings, host: MatrixHost, *,
                  clock: Clock | None = None, language: str = "nl",
@@ -706,6 +712,14 @@ class MatrixTransport:
             # the answer to a reaction replies to the message reacted to
             return replace(base, message_id=event.reacts_to, is_choice=True,
                            choice_message_id=event.reacts_to, choice_index=index)
+        if isinstance(event, nio.RoomMessageMedia | nio.RoomEncryptedMedia) and not is_group:
+            # a file with a command as its caption (``/bijlage evidence:3``)
+            caption = media_caption(event.source.get("content", {}))
+            if not caption.startswith("/"):
+                return None
+            await self._note_direct(sender, room_id)
+            found = await fetch_attachment(client, event, self.attachment_limit)
+            return replace(base, text=caption, attachments=(found,))
         if not isinstance(event, nio.RoomMessageText):
             return None
         content = event.source.get("content", {})
@@ -824,6 +838,8 @@ class MatrixTransport:
                 await self._forget_room(room_id)
             raise NotYet("matrix: room not synced yet", 2.0)
         content = render(message, self._language)
+        if message.document is not None:
+            content = await document_content(client, room_id, message)
         # the outbox row is the transaction id: a resend after a crash is deduplicated
         tx_id = (f"kortelijn.{self._txn_prefix}.{message.outbox_id}"
                  if message.outbox_id is not None else None)
@@ -864,3 +880,68 @@ class MatrixTransport:
         members = frozenset(m.user_id for m in answer.members if m.user_id != self.user_id)
         # every join and leave in a group reaches the core as an event (_member_event)
         return Audience(member_ids=members, total=len(members), followed=True)
+
+
+async def document_content(client: nio.AsyncClient, room_id: str, message: Outgoing
+                           ) -> dict[str, Any]:
+    """A document as an ``m.file`` event: uploaded to the media repository, encrypted first
+    when the room is (nio's ``encrypt_attachment``: the key goes in the event's ``file``,
+    which the room's encryption carries), the message as its caption (``body``)."""
+    document = message.document
+    assert document is not None  # noqa: S101
+    room = client.rooms.get(room_id)
+    encrypted = bool(room is not None and room.encrypted)
+    try:
+        answer, keys = await client.upload(
+            io.BytesIO(document.data), content_type=document.mime,
+            filename=document.filename, encrypt=encrypted, filesize=len(document.data))
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # connection refused or dropped, time-out
+        raise RetryLater(f"network: {type(error).__name__}") from None
+    if not isinstance(answer, nio.UploadResponse):
+        code = str(getattr(answer, "status_code", None) or "error")
+        if code == "M_TOO_LARGE":
+            raise PermanentFailure(code, "refused")
+        raise RetryLater(f"matrix upload: {code}")
+    content: dict[str, Any] = {
+        "msgtype": "m.file", "body": message.text or document.filename,
+        "filename": document.filename,
+        "info": {"mimetype": document.mime, "size": len(document.data)}}
+    if encrypted and keys is not None:
+        content["file"] = {"url": answer.content_uri, **keys}
+    else:
+        content["url"] = answer.content_uri
+    return content
+
+
+def media_caption(content: dict[str, Any]) -> str:
+    """A file message's caption: its ``body`` when a ``filename`` beside it names the file
+    (Matrix 1.10); a body that is only the file's name is no caption."""
+    body, filename = content.get("body"), content.get("filename")
+    return body if isinstance(body, str) and filename and filename != body else ""
+
+
+async def fetch_attachment(client: nio.AsyncClient, event: Any, limit: int) -> Attachment:
+    """The file of an m.file / m.image / m.video / m.audio event, downloaded from the media
+    repository when not larger than ``limit`` and, in an encrypted room, decrypted with the
+    key the event carries (nio's ``decrypt_attachment``). A failure of the network raises."""
+    content = event.source.get("content", {})
+    info = content.get("info") or {}
+    name = str(content.get("filename") or "bestand")
+    mime = info.get("mimetype") if isinstance(info.get("mimetype"), str) else None
+    size: int = info["size"] if isinstance(info.get("size"), int) else 0
+    if size > limit:
+        return Attachment(filename=name, mime=mime, size=size, data=None)
+    answer = await client.download(mxc=event.url)
+    if not isinstance(answer, nio.DownloadResponse):
+        return Attachment(filename=name, mime=mime, size=0, data=b"")
+    data = answer.body if isinstance(answer.body, bytes) else b""
+    if isinstance(event, nio.RoomEncryptedMedia):
+        try:
+            data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
+        except Exception:  # a wrong key or hash: nothing usable arrived
+            data = b""
+    if len(data) > limit:
+        return Attachment(filename=name, mime=mime, size=len(data), data=None)
+    return Attachment(filename=name, mime=mime, size=len(data), data=data)

@@ -52,6 +52,7 @@ from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     ReplyParameters,
@@ -74,8 +75,10 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import i18n
 from bot.config import ConfigError, TelegramSettings
 from bot.transports.base import (
+    Attachment,
     Audience,
     Choice,
+    Document,
     Incoming,
     IncomingHandler,
     NotYet,
@@ -96,6 +99,10 @@ ALLOWED_UPDATES = ("message", "callback_query", "chat_member", "my_chat_member")
 IN_CHAT = frozenset({"creator", "administrator", "member"})
 #: Telegram's limits on one message
 TEXT_LIMIT = 4096
+#: a document's caption (the message's text) has at most this many characters
+CAPTION_LIMIT = 1024
+#: the most a bot may download of a file a person sent (getFile refuses larger ones)
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
 CALLBACK_DATA_LIMIT = 64
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 #: a button's callback data is ``c<outbox id>:<index>``: at most 1 + 10 + 1 + 4 bytes
@@ -361,12 +368,16 @@ class TelegramTransport:
                  default_language: str = "nl", limits: Limits | None = None,
                  pacing: bool = True, clock: Clock = time.monotonic,
                  sleep: Sleep = asyncio.sleep,
-                 poll_backoff: tuple[float, float] = (0.5, 30.0)) -> None:
+                 poll_backoff: tuple[float, float] = (0.5, 30.0),
+                 attachment_limit: int = DOWNLOAD_LIMIT) -> None:
         if settings.token is None:
             raise ConfigError("telegram.token is not set")
         if settings.mode == "webhook" and not settings.webhook_url:
             raise ConfigError("telegram.mode is 'webhook': set telegram.webhook_url too")
         self._settings = settings
+        #: a file a person sends is fetched only up to this size (the core says it is too
+        #: large otherwise); Telegram lets a bot fetch 20 MB at most
+        self._attachment_limit = min(attachment_limit, DOWNLOAD_LIMIT)
         self._token = settings.token.get_secret_value()
         self._commands = dict(commands or {})
         self._default_language = default_language
@@ -397,6 +408,7 @@ class TelegramTransport:
         timeout = self._settings.request_timeout.total_seconds()
         builder = (
             Application.builder().token(self._token).base_url(self._settings.base_url)
+            .base_file_url(file_url(self._settings.base_url))
             .connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
             .pool_timeout(timeout)
             .get_updates_connect_timeout(timeout).get_updates_read_timeout(timeout)
@@ -661,17 +673,52 @@ class TelegramTransport:
                     sender_name="", text="", is_group=True, update_key=key,
                     event="member_joined" if joined else "member_left",
                     member_id=str(who.id))
-        if message is None or message.text is None or message.from_user is None:
+        if message is None or message.from_user is None:
+            return None
+        text = message.text if message.text is not None else message.caption
+        if text is None:
             return None
         is_group = message.chat.type != "private"
-        if is_group and not self._addressed_to_me(message.text):
+        if is_group and not self._addressed_to_me(text):
             return None
         sender = message.from_user
+        attachments = () if is_group else await self._attachments(message)
         return Incoming(
             transport=self.name, chat_id=str(message.chat.id), sender_id=str(sender.id),
-            sender_name=sender.full_name, text=message.text,
+            sender_name=sender.full_name, text=text,
             message_id=str(message.message_id), is_group=is_group,
-            language_hint=sender.language_code, update_key=key)
+            language_hint=sender.language_code, update_key=key, attachments=attachments)
+
+    async def _attachments(self, message: Message) -> tuple[Attachment, ...]:
+        """The file a message carries (a document, the largest size of a photo, a video, an
+        audio file or voice note), fetched with getFile when it is not too large. A failure
+        of the network raises: the update is not confirmed and comes again."""
+        found: list[tuple[str, str, str | None, int]] = []  # file id, name, type, size
+        if message.document is not None:
+            d = message.document
+            found.append((d.file_id, d.file_name or "document", d.mime_type, d.file_size or 0))
+        if message.photo:
+            p = max(message.photo, key=lambda size: size.file_size or size.width * size.height)
+            found.append((p.file_id, "photo.jpg", "image/jpeg", p.file_size or 0))
+        for media, name in ((message.video, "video.mp4"), (message.audio, "audio"),
+                            (message.voice, "voice.ogg")):
+            if media is not None:
+                found.append((media.file_id, getattr(media, "file_name", None) or name,
+                              media.mime_type, media.file_size or 0))
+        out = []
+        for file_id, name, mime, size in found:
+            if size > self._attachment_limit:
+                out.append(Attachment(filename=name, mime=mime, size=size, data=None))
+                continue
+            try:
+                file = await self._bot().get_file(file_id)
+            except BadRequest:  # "file is too big" (or gone): the core answers "too large"
+                out.append(Attachment(filename=name, mime=mime, size=max(
+                    size, self._attachment_limit + 1), data=None))
+                continue
+            data = bytes(await file.download_as_bytearray())
+            out.append(Attachment(filename=name, mime=mime, size=len(data), data=data))
+        return tuple(out)
 
     def _membership(self, changed: ChatMemberUpdated, key: str) -> Incoming | None:
         """Someone (or the bot itself) joined or left a group, or its rights changed: the
@@ -721,6 +768,9 @@ class TelegramTransport:
         markup = keyboard(message.choices, message.outbox_id)
         priority = priority_of(message)
         try:
+            if message.document is not None:
+                return await self._send_document(chat_id, message.document, message.text,
+                                                 message.reply_to, priority)
             if message.edit_of is not None:
                 return await self._edit(chat_id, message.edit_of, text, markup, priority)
             return await self._send_new(chat_id, text, markup, message.reply_to, priority)
@@ -762,6 +812,28 @@ class TelegramTransport:
             return await self._send_new(moved.new_chat_id, text, markup, None, priority)
         return message_id_of(sent.chat_id, sent.message_id)
 
+    async def _send_document(self, chat_id: int, document: Document, caption: str,
+                             reply_to: str | None, priority: int = NORMAL) -> str:
+        """A file as a document (sendDocument, multipart), the message as its caption."""
+        chat_id = self._migrated.get(chat_id, chat_id)
+        if len(caption) > CAPTION_LIMIT:
+            caption = caption[:CAPTION_LIMIT - 1] + "…"
+        reply = None
+        if reply_to:
+            with contextlib.suppress(ValueError):
+                reply = ReplyParameters(message_id=parse_message_id(reply_to, chat_id)[1],
+                                        allow_sending_without_reply=True)
+        try:
+            async with self._paced(chat_id, priority=priority):
+                sent: Message = await self._bot().send_document(
+                    chat_id, InputFile(document.data, filename=document.filename),
+                    caption=caption or None, reply_parameters=reply)
+        except ChatMigrated as moved:
+            self._migrated[chat_id] = moved.new_chat_id
+            return await self._send_document(moved.new_chat_id, document, caption, None,
+                                             priority)
+        return message_id_of(sent.chat_id, sent.message_id)
+
     async def _edit(self, chat_id: int, edit_of: str, text: str,
                     markup: InlineKeyboardMarkup | None, priority: int = NORMAL) -> str:
         try:
@@ -793,6 +865,14 @@ class TelegramTransport:
 
 # --------------------------------------------------------------------------------------------
 # buttons
+
+
+def file_url(base_url: str) -> str:
+    """Where the Bot API serves files, from its base URL: ``…/bot`` → ``…/file/bot``."""
+    trimmed = base_url.rstrip("/")
+    if trimmed.endswith("/bot"):
+        return trimmed[:-len("/bot")] + "/file/bot"
+    return trimmed + "/file/bot"
 
 
 def choice_data(outbox_id: int, index: int) -> str:

@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text
 from bot import i18n
 from bot.domain.clock import ManualClock
 from bot.persistence import orm
-from bot.transports.base import Incoming
+from bot.transports.base import Attachment, Incoming
 from bot.transports.console import console_address
 from handlers.dispatch import COMMANDS
 from tests.support.harness import ConsoleHarness
@@ -61,6 +61,10 @@ NASTY = (
     # trajectories, rent arrears, the evaluation report
     "laatstekans", "doorbraak", "start", "erkend", "goed", "bijsturen", "niet_nagekomen",
     "positief", "negatief", "schuldhulp", "crisisteam", "2026", "1999", "99999", "٢٠٢٦",
+    # the nuisance file: kinds of evidence, refs, copies and formats, dates of evidence
+    "verklaring", "sfeerrapportage", "gedragsaanwijzing", "foto", "meting", "evidence:1",
+    "bewijs:1", "evidence:99999999999", "timeline:1", "letter:12", "test:x", ":", "evidence:",
+    "rechter", "verhuurder", "md", "pdf", "28-11", "bron: buurvrouw", "anoniem", "< /etc/passwd",
 )
 
 arguments = st.one_of(
@@ -122,14 +126,16 @@ async def world(database_url: str, clock: ManualClock) -> AsyncIterator[World]:
         await bot.stop()
 
 
-async def send(w: World, name: str, line: str, *, group: bool = False) -> None:
+async def send(w: World, name: str, line: str, *, group: bool = False,
+               attachments: tuple[Attachment, ...] = ()) -> None:
     app = w.bot.app
     assert app is not None
     address = console_address(name)
     w.updates += 1
     await app.dispatcher.handle(Incoming(
         transport="console", chat_id=GROUP if group else address, sender_id=address,
-        sender_name=name, text=line, is_group=group, update_key=f"fuzz-{w.updates}"))
+        sender_name=name, text=line, is_group=group, update_key=f"fuzz-{w.updates}",
+        attachments=attachments))
     await app.delivery.deliver_due()
 
 
@@ -165,14 +171,15 @@ async def outbox_count(w: World) -> int:
 INTERNAL = {i18n.t(lang, "error.internal") for lang in i18n.LANGUAGES}
 
 
-async def check_one(w: World, sender: str, word: str, args: list[str], group: bool) -> None:
+async def check_one(w: World, sender: str, word: str, args: list[str], group: bool,
+                    attachments: tuple[Attachment, ...] = ()) -> None:
     if await _case_closed(w):
         w.case = await everyone(w.bot)  # a closed case refuses everything: start another
     line = " ".join(["/" + word, *(a.replace("{case}", w.case) for a in args)])
     before, messages = await snapshot(w), await outbox_count(w)
     w.refused.clear()
     w.logged.clear()
-    await send(w, sender, line, group=group)
+    await send(w, sender, line, group=group, attachments=attachments)
     assert not w.logged, (line, [r.getMessage() for r in w.logged],
                           [r.exc_info for r in w.logged])
     assert not INTERNAL & set(w.refused), line
@@ -229,3 +236,70 @@ async def test_the_trajectory_commands_in_every_role(world: World) -> None:
     for i, sender in enumerate(s for s in SENDERS if s != "Bram"):  # everyone else, in turn
         for j, word in enumerate(words):
             await check_one(world, sender, word, list(lines[(i + j) % len(lines)]), False)
+
+
+# --- the complaint procedure (handlers/complaints.py): its forms with '|' and its words --------
+
+#: pieces of the complaint procedure's commands, near the valid and beyond it
+COMPLAINT_PIECES = st.one_of(
+    st.sampled_from(("geluid", "stank", "huur", "zorg", "nu", "vandaag", "gisteren 22:30",
+                     "28-11 25:61", "31-02", "anoniem", "klager: Jansen", "klager:", "K1",
+                     "K0", "K99999999999", "k١", "bewust", "onbewust", "terecht",
+                     "onterecht", "3", "4", "5", "6", "7", "juridisch", "kopieen",
+                     "overleg:politie,gemeente", "overleg:", "overleg:xyz", "deelnemer",
+                     "klager", "geen", "nieuw", "opgelost", "niet_opgelost", "|", "||")),
+    arguments,
+)
+COMPLAINT_WORDS = ("klacht", "klachten", "aanpak", "klagercontact", "beoordeling",
+                   "geluidsmeting", "navraag", "antwoord", "opgelost", "brief", "interventie",
+                   "bemiddeling", "taken", "taakgedaan")
+
+
+@settings(max_examples=examples(80), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(sender=st.sampled_from(SENDERS), word=st.sampled_from(COMPLAINT_WORDS),
+       pieces=st.lists(COMPLAINT_PIECES, max_size=7), with_case=st.booleans(),
+       piped=st.booleans())
+async def test_the_complaint_commands_survive_any_arguments(
+        world: World, sender: str, word: str, pieces: list[str], with_case: bool,
+        piped: bool) -> None:
+    """Every role, every complaint command, arguments built from the procedure's own words
+    (a complaint on record first, so numbers can name one): a clear refusal that writes
+    nothing, or a success; never a crash."""
+    if not world.refused and not await _has_complaint(world):
+        await send(world, "Lotte", f"/klacht {world.case} geluid | gisteren 22:00 | nu | "
+                                   "anoniem | Lawaai")
+    args = (["{case}"] if with_case else []) + pieces
+    if piped and len(args) > 1:
+        args = [" | ".join(args)]
+    await check_one(world, sender, word, args, False)
+
+
+async def _has_complaint(w: World) -> bool:
+    app = w.bot.app
+    assert app is not None
+    async with app.new_uow() as uow:
+        return bool(await uow.complaints.of_case(
+            (await uow.cases.by_code(w.case)).id))  # type: ignore[union-attr]
+
+#: the first bytes of files the nuisance file accepts, and of some it does not
+MAGIC = (b"", b"%PDF-1.7\n", b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"OggS",
+         b"RIFF\x00\x00\x00\x00WAVE", b"\x00\x00\x00\x18ftypqt  ", b"MZ", b"<html>")
+
+attachments = st.builds(
+    lambda magic, body, size, name, fetched: Attachment(
+        filename=name, mime=None, size=size if not fetched else len(magic + body),
+        data=magic + body if fetched else None),
+    st.sampled_from(MAGIC), st.binary(max_size=200), st.integers(0, 2**40),
+    st.text(max_size=300), st.booleans())
+
+
+@settings(max_examples=examples(40), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(sender=st.sampled_from(SENDERS), word=st.sampled_from(["bijlage", "attach", "bewijs"]),
+       args=st.lists(arguments, max_size=3), files=st.lists(attachments, max_size=2))
+async def test_files_with_a_command_never_make_it_crash(world: World, sender: str, word: str,
+                                                        args: list[str],
+                                                        files: list[Attachment]) -> None:
+    """/bijlage with any file (any type, size, name, or one not fetched as too large)."""
+    await check_one(world, sender, word, ["{case}", *args], False, tuple(files))

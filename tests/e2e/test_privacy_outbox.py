@@ -10,7 +10,10 @@ report), complainants, reasons for pauses and extensions, the tenant's report, a
 of everyone (the tenant's identity and the professionals' names). Then random sequences of
 every command by every role run through the real dispatcher (signal, note choices, ack, pause,
 resume, extend, away with a stand-in, back, link and unlink, release, resolve, report, forget
-me, summary, dossier, view, status, meeting, deadlines, cases, my data) and time passes on the
+me, summary, dossier, view, status, meeting, deadlines, cases, my data; and the complaint
+procedure: intake with a description and a complainant, handling, assessment, letters,
+interventions, the checks and their answers, complaints, tasks, resolved, each free text a
+marker of its class: complaint, complainant, assessment, letter, care) and time passes on the
 injected clock (reminders, lapses, escalations, digests).
 
 Every message the transport is handed, private or to the group, is checked against the policy
@@ -36,7 +39,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
@@ -45,6 +48,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.clock import ManualClock
+from bot.domain.complaint import Complaint, Letter
 from bot.domain.model import CARE_TEAM, Role, Signal, SignalKind, kinds_for
 from bot.privacy import DEFAULT, Info, Visibility
 from bot.transports.base import Incoming, Outgoing
@@ -103,6 +107,9 @@ class Marker:
     signal_id: int | None = None
     #: for a name: whose
     person: str | None = None
+    #: a text of the complaint procedure (its class is ``info``: complaint, complainant,
+    #: assessment, letter, care), not of a signal
+    procedure: bool = False
 
 
 @dataclass
@@ -180,7 +187,10 @@ ACTIONS = ("signal", "signal", "signal", "note", "ack", "ack", "pause", "extend"
            "away", "back", "link", "unlink", "release", "resolve", "report", "forget",
            "read", "read", "advance", "advance", "window", "say",
            # trajectories (agreement and evaluation markers), rent arrears, reflection
-           "trajectory", "trajectory", "trajectory", "judgment", "reflect")
+           "trajectory", "trajectory", "trajectory", "judgment", "reflect",
+           # the complaint procedure (handlers/complaints.py)
+           "complaint", "complaint", "handling", "assess", "letter", "ask", "answer",
+           "intervention", "procedure_read")
 
 plans = st.builds(
     Plan,
@@ -198,6 +208,26 @@ plans = st.builds(
                                st.integers(0, 99), st.integers(0, 99)),
                      min_size=3, max_size=14).map(tuple),
 )
+
+
+def _step(name: str, a: int = 0, b: int = 0, c: int = 0) -> tuple[int, int, int, int]:
+    return (ACTIONS.index(name), a, b, c)
+
+
+#: one example that always runs: the complaint procedure from intake to letters, with a
+#: landlord, a team lead, the police, the municipality, a mediator and the tenant in the case
+#: (members: the coach 0, then these in order), each text a marker of its class
+PROCEDURE_PLAN = Plan(
+    extra=(Role.LANDLORD, Role.TEAM_LEAD, Role.POLICE, Role.MUNICIPALITY, Role.MEDIATOR,
+           Role.TENANT),
+    colleague_role=Role.POLICE, group_members=(True,) * 11, group_writers=(True,) * 11,
+    stranger=False,
+    actions=(_step("complaint", 1, 0, 1), _step("complaint", 1, 0, 0),
+             _step("handling", 0, 0), _step("assess", 0, 0, 1), _step("handling", 2, 1),
+             _step("assess", 2, 1, 0), _step("ask", 0, 0), _step("answer", 1, 0, 1),
+             _step("answer", 3, 0, 0), _step("answer", 4, 0, 0), _step("letter", 1, 0, 0),
+             _step("letter", 0, 0, 1), _step("intervention", 0, 0, 0),
+             _step("procedure_read", 3, 0, 0), _step("procedure_read", 1, 0, 1)))
 
 
 def name_for(w: World, i: int) -> str:
@@ -465,6 +495,8 @@ async def act(w: World, action: tuple[int, ...]) -> None:
         for _ in range(3):
             await send(w, who, marker(w, Info.EVALUATION.value, author=who).text)
         await send(w, who, "1")
+    elif kind in PROCEDURE:
+        await procedure(w, kind, who, b, c)
     await check(w)
 
 
@@ -504,6 +536,110 @@ async def trajectory_step(w: World, who: str, b: int, c: int) -> None:
     await send(w, who, f"/traject {w.case}")
 
 
+# --- the complaint procedure's commands, with markers of its classes -------------------------
+
+PROCEDURE = frozenset({"complaint", "handling", "assess", "letter", "ask", "answer",
+                       "intervention", "procedure_read"})
+
+
+async def complaints_of(w: World) -> list[Complaint]:
+    app = w.bot.app
+    assert app is not None
+    async with app.new_uow() as uow:
+        case = await uow.cases.by_code(w.case)
+        assert case is not None
+        return await uow.complaints.of_case(case.id)
+
+
+async def letters_of(w: World) -> list[Letter]:
+    app = w.bot.app
+    assert app is not None
+    async with app.new_uow() as uow:
+        case = await uow.cases.by_code(w.case)
+        assert case is not None
+        return await uow.complaints.letters(case.id)
+
+
+async def procedure(w: World, kind: str, who: str, b: int, c: int) -> None:
+    """One step of the complaint procedure, typed by ``who`` (or the landlord where the step
+    is theirs); each free text is a marker of its class, checked like every other."""
+    found = pick(await complaints_of(w), b)
+    if kind == "complaint":
+        landlord = pick(w.with_role(Role.LANDLORD), b) or who
+        text = marker(w, Info.COMPLAINT.value, author=landlord, procedure=True)
+        named = marker(w, Info.COMPLAINANT.value, author=landlord, procedure=True) \
+            if c % 2 else None
+        before = len(w.sent)
+        await send(w, landlord, f"/klacht {w.case} {pick(['geluid', 'stank', 'bezoek'], c)} | "
+                                f"gisteren 22:00 | nu | "
+                                f"{f'klager: {named.text}' if named else 'anoniem'} | "
+                                f"melding {text.text}")
+        await check(w)
+        if any(x.description.endswith(text.text) for x in await complaints_of(w)):
+            await positive_procedure(w, text, before, CARE_TEAM)
+    elif kind == "handling" and found is not None:
+        text = marker(w, Info.ASSESSMENT.value, author=who, procedure=True)
+        before = len(w.sent)
+        await send(w, who, f"/aanpak K{found.id} {text.text}")
+        await check(w)
+        if any(x.handling == text.text for x in await complaints_of(w)):
+            await positive_procedure(w, text, before, {Role.LANDLORD})
+    elif kind == "assess" and found is not None:
+        text = marker(w, Info.ASSESSMENT.value, author=who, procedure=True)
+        words = pick(["bewust terecht terecht", "onbewust terecht terecht",
+                      "bewust onterecht terecht", "onbewust onterecht onterecht"], c)
+        before = len(w.sent)
+        await send(w, who, f"/beoordeling K{found.id} {words} {text.text}")
+        await check(w)
+        if any(x.assessment_note == text.text for x in await complaints_of(w)):
+            await positive_procedure(w, text, before, {Role.LANDLORD})
+    elif kind == "letter":
+        text = marker(w, Info.LETTER.value, author=who, procedure=True)
+        before = len(w.sent)
+        await send(w, who, f"/brief {w.case} {pick(['3', '4', '5', '6'], c)} vandaag "
+                           f"juridisch kopieen | {text.text}")
+        await check(w)
+        if any(x.note == text.text for x in await letters_of(w)):
+            other = {Role.LANDLORD} if Role.LANDLORD not in w.roles[who] else set(CARE_TEAM)
+            await positive_procedure(w, text, before, other)
+    elif kind == "ask" and found is not None:
+        await send(w, who, f"/navraag K{found.id}" + (" 6" if c % 3 == 0 else ""))
+    elif kind == "answer" and found is not None:
+        await send(w, who, f"/antwoord K{found.id} "
+                           f"{pick(['geen', 'nieuw', 'opgelost', 'niet_opgelost'], c)}")
+    elif kind == "intervention":
+        text = marker(w, Info.CARE.value, author=who, procedure=True)
+        await send(w, who, f"/interventie {w.case} {pick(['1', '2', '3', '4'], c)} | "
+                           f"{text.text}")
+    elif kind == "procedure_read":
+        await send(w, who, pick([f"/klachten {w.case}", "/taken", f"/taken {w.case}",
+                                 f"/opgelost {w.case}", f"/dossier {w.case}"], c))
+
+
+def procedure_may_read(roles: set[Role], info: str) -> bool:
+    """A text of the procedure, by the policy: the complainant to the roles that see who
+    complained; any other class to the roles that read free text of that class."""
+    if info == Info.COMPLAINANT.value:
+        return DEFAULT.best([r for r in roles if r is not Role.TENANT],
+                            Info.COMPLAINANT) is Visibility.SHOWN
+    return any(r is not Role.TENANT and min(DEFAULT.sees(r, Info.FREE_TEXT),
+                                            DEFAULT.sees(r, Info(info))) is Visibility.SHOWN
+               for r in roles)
+
+
+async def positive_procedure(w: World, m: Marker, before: int, told: Collection[Role]
+                             ) -> None:
+    """A step that was recorded: every member of the roles the step tells, who may read its
+    text, has received it."""
+    for name in w.members():
+        roles = w.roles[name]
+        if name == m.author or not roles & set(told) or not procedure_may_read(roles, m.info):
+            continue
+        got = [t for chat, t in w.sent[before:] if chat == console_address(name)
+               and m.text in t]
+        assert got, f"{name} ({roles}) may read {m.info} {m.text} but never got it"
+
+
 def _is(w: World, name: str, person_id: int) -> bool:
     return w.person_ids.get(name) == person_id
 
@@ -517,6 +653,8 @@ def may_read(w: World, name: str, m: Marker, signals: dict[int, Signal]) -> bool
     if name == "Coordinator":
         return m.info == NAME  # the coordinator invites people; no content role
     roles = w.roles.get(name, set())
+    if m.procedure:
+        return procedure_may_read(roles, m.info)
     if m.info == NAME:
         return DEFAULT.sees_names(roles) or (
             DEFAULT.sees_names(w.other_roles.get(name, set()))
@@ -765,6 +903,7 @@ async def run(bot: ConsoleHarness, plan: Plan) -> World:
         (0, 0, 0), (7, 1, 1), (0, 1, 1), (0, 2, 0), (2, 3, 0), (6, 4, 0), (6, 5, 0),
         (0, 5, 1), (2, 6, 0))), (ACTIONS.index("signal"), 3, 0, 1),
         (ACTIONS.index("judgment"), 2, 0, 0), (ACTIONS.index("reflect"), 0, 0, 0))))
+@example(plan=PROCEDURE_PLAN)
 async def test_nothing_leaves_the_bot_that_its_recipient_may_not_see(
         harness: ConsoleHarness, plan: Plan) -> None:
     await run(harness, plan)

@@ -65,6 +65,14 @@ FailureKind = Literal["http", "timeout", "lost_reply"]
 
 DEFAULT_TOKEN = "123456789:AAF4keT0kenF0rTestsOnly-kortelijn_x"
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+#: where _read_params keeps an uploaded file's name and type, beside its bytes
+_FILENAME = ":filename"
+_CONTENT_TYPE = ":content_type"
+#: the Bot API's limits on files: a bot uploads up to 50 MB, downloads up to 20 MB; a
+#: caption has at most 1,024 characters
+UPLOAD_LIMIT = 50 * 1024 * 1024
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+CAPTION_LIMIT = 1024
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 #: update types delivered when ``allowed_updates`` is unset or ``[]``
@@ -257,6 +265,9 @@ class StoredMessage:
     #: earlier versions, oldest first; the fields above hold the current one
     history: list[MessageVersion] = field(default_factory=list)
     deleted: bool = False
+    #: a file the message carries, as the API shows it: ``{"document": {...}}`` or
+    #: ``{"photo": [...]}``; then ``text`` is its caption
+    media: JSON | None = None
 
     @property
     def chat_id(self) -> int:
@@ -286,9 +297,16 @@ class StoredMessage:
             data["edit_date"] = self.edit_date
         if with_reply and self.reply_to is not None:
             data["reply_to_message"] = self.reply_to.to_json(with_reply=False)
-        data["text"] = self.text
-        if self.entities:
-            data["entities"] = [dict(e) for e in self.entities]
+        if self.media is not None:
+            data.update(json.loads(json.dumps(self.media)))
+            if self.text:
+                data["caption"] = self.text
+                if self.entities:
+                    data["caption_entities"] = [dict(e) for e in self.entities]
+        else:
+            data["text"] = self.text
+            if self.entities:
+                data["entities"] = [dict(e) for e in self.entities]
         if self.reply_markup is not None:
             data["reply_markup"] = json.loads(json.dumps(self.reply_markup))
         return data
@@ -484,7 +502,12 @@ async def _read_params(request: web.Request) -> JSON:
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
         for key, value in form.items():
-            params[key] = value.file.read() if isinstance(value, web.FileField) else value
+            if isinstance(value, web.FileField):
+                params[key] = value.file.read()
+                params[f"{key}{_FILENAME}"] = value.filename
+                params[f"{key}{_CONTENT_TYPE}"] = value.content_type
+            else:
+                params[key] = value
     return params
 
 
@@ -917,6 +940,8 @@ class FakeBotApi:
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
+            "sendDocument": self._send_document,
+            "getFile": self._get_file,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -936,6 +961,9 @@ class FakeBotApi:
             "close": self._true,
         }
         self._by_lower_name = {name.lower(): name for name in self._methods}
+        #: file_id → (bytes, file_unique_id, file_path): what users and the bot sent
+        self._files: dict[str, tuple[bytes, str, str]] = {}
+        self._file_numbers = itertools.count(1)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -943,6 +971,7 @@ class FakeBotApi:
         app = web.Application()
         app.router.add_route("GET", "/bot{token}/{method}", self._handle)
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -1155,6 +1184,49 @@ class FakeBotApi:
                 "data": data,
             },
         )
+
+    def store_file(self, data: bytes, *, folder: str = "documents", name: str = "file"
+                   ) -> tuple[str, str, str]:
+        """Keep a file as Telegram does: ``(file_id, file_unique_id, file_path)``."""
+        number = next(self._file_numbers)
+        file_id = f"BQACAgQAAxkBAAI{number:06d}{self.bot_user.id % 9973:04d}"
+        unique = f"AgAD{number:06d}"
+        suffix = name.rsplit(".", 1)[-1] if "." in name else "bin"
+        path = f"{folder}/file_{number}.{suffix}"
+        self._files[file_id] = (data, unique, path)
+        return file_id, unique, path
+
+    def file_bytes(self, file_id: str) -> bytes:
+        return self._files[file_id][0]
+
+    def user_sends_file(self, user_id: int, data: bytes, *, kind: str = "document",
+                        file_name: str = "file.pdf", mime_type: str | None = None,
+                        caption: str = "", first_name: str = "Test",
+                        language_code: str | None = "nl") -> JSON:
+        """Queue the update for a document (``kind="document"``) or photo (``"photo"``) a
+        person sends in their private chat, with a caption (a command, say); return it."""
+        user = self.add_user(user_id, first_name=first_name, language_code=language_code)
+        chat = self._chats[user_id]
+        file_id, unique, _ = self.store_file(
+            data, folder="photos" if kind == "photo" else "documents", name=file_name)
+        media: JSON
+        if kind == "photo":  # Telegram offers sizes; the largest is the photo as sent
+            media = {"photo": [{"file_id": file_id, "file_unique_id": unique,
+                                "width": 1280, "height": 960, "file_size": len(data)}]}
+        else:
+            media = {kind: {"file_id": file_id, "file_unique_id": unique,
+                            "file_name": file_name, "file_size": len(data),
+                            **({"mime_type": mime_type} if mime_type else {})}}
+        message = StoredMessage(message_id=chat.next_message_id(), chat=chat, sender=user,
+                                date=self._now(), text=caption,
+                                entities=_command_entities(caption), media=media)
+        self._messages[chat.id, message.message_id] = message
+        return self.push_update("message", message.to_json())
+
+    def documents_to(self, chat_id: int) -> list[StoredMessage]:
+        """The documents the bot sent to a chat, oldest first."""
+        return [m for (c, _), m in sorted(self._messages.items())
+                if c == chat_id and m.from_bot and m.media and "document" in m.media]
 
     def push_update(self, kind: str, payload: JSON) -> JSON:
         """Queue any update: ``push_update("my_chat_member", {...})``."""
@@ -1527,6 +1599,68 @@ class FakeBotApi:
         self._messages[chat.id, message.message_id] = message
         self.stats.messages_sent += 1
         return message.to_json()
+
+    def _send_document(self, p: _Params) -> JSON:
+        chat = self._chat(p)
+        raw = p.raw.get("document")
+        if raw in (None, ""):
+            raise _bad_request("there is no document in the request")
+        if isinstance(raw, bytes):
+            if not raw:
+                raise _bad_request("file must be non-empty")
+            if len(raw) > UPLOAD_LIMIT:
+                raise ApiError(413, "Request Entity Too Large")
+            name = str(p.raw.get(f"document{_FILENAME}") or "document")
+            mime = p.raw.get(f"document{_CONTENT_TYPE}")
+            file_id, unique, _ = self.store_file(raw, name=name)
+            data = raw
+        else:
+            found = self._files.get(str(raw))
+            if found is None:  # neither a known file_id nor (here) a URL
+                raise _bad_request("wrong file identifier/HTTP URL specified")
+            file_id, (data, unique, _) = str(raw), found
+            name, mime = "document", None
+        caption = p.get_str("caption") or ""
+        if len(caption) > CAPTION_LIMIT:
+            raise _bad_request("message caption is too long")
+        reply_to = self._reply_target(p, chat)
+        inline, other = _split_markup(p.get_json("reply_markup"))
+        if self.enforce_limits:
+            self.flood.admit(chat, self.clock())
+        document: JSON = {"file_id": file_id, "file_unique_id": unique, "file_name": name,
+                          "file_size": len(data)}
+        if isinstance(mime, str) and mime and mime != "application/octet-stream":
+            document["mime_type"] = mime
+        message = StoredMessage(
+            message_id=chat.next_message_id(), chat=chat, sender=self.bot_user,
+            date=self._now(), text=caption, reply_markup=inline, reply_keyboard=other,
+            reply_to=reply_to, media={"document": document})
+        self._messages[chat.id, message.message_id] = message
+        self.stats.messages_sent += 1
+        return message.to_json()
+
+    def _get_file(self, p: _Params) -> JSON:
+        file_id = p.get_str("file_id") or ""
+        found = self._files.get(file_id)
+        if found is None:
+            raise _bad_request("invalid file_id")
+        data, unique, path = found
+        if len(data) > DOWNLOAD_LIMIT:
+            raise _bad_request("file is too big")
+        return {"file_id": file_id, "file_unique_id": unique, "file_size": len(data),
+                "file_path": path}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file by the ``file_path`` getFile gave (``/file/bot<token>/<path>``)."""
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401,
+                                      "description": "Unauthorized"}, status=401)
+        path = request.match_info["path"]
+        data = next((d for d, _, p in self._files.values() if p == path), None)
+        if data is None:
+            return web.json_response({"ok": False, "error_code": 404,
+                                      "description": "Not Found"}, status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     def _edit_message_text(self, p: _Params) -> JSON:
         message = self._bot_message(p, action="edit")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +35,7 @@ class ConsoleHarness:
                  sections: dict[str, Any] | None = None, **norms: Any) -> None:
         self.clock = clock
         self.database_url = database_url
+        self._documents = tempfile.mkdtemp(prefix="kortelijn-documents-")
         self.configure(sections or {}, **norms)
         self.out = io.StringIO()
         self.app: KorteLijn | None = None
@@ -41,6 +43,8 @@ class ConsoleHarness:
 
     def configure(self, sections: dict[str, Any], **norms: Any) -> None:
         """The settings for the next start (as a changed configuration file would be)."""
+        # a document sent to a console person is written to a folder of this harness
+        sections = {"dossier": {"console_dir": self._documents}} | sections
         self.settings = Settings.model_validate({
             **sections,
             "database": {"url": self.database_url},

@@ -31,7 +31,9 @@ THINKING = timedelta(seconds=2)
 
 class TelegramHarness:
     def __init__(self, database_url: str, clock: ManualClock, *,
-                 coordinator: int = 1) -> None:
+                 coordinator: int = 1, sections: dict[str, Any] | None = None) -> None:
+        #: more settings sections (``{"dossier": {...}}``)
+        self.sections = sections or {}
         self.clock = clock
         self.coordinator = coordinator
         self.api = FakeBotApi(clock=self.seconds)
@@ -58,13 +60,15 @@ class TelegramHarness:
 
     async def _start_bot(self) -> KorteLijn:
         settings = Settings.model_validate({
+            **self.sections,
             "database": {"url": self.database_url},
             "bot": {"coordinators": [f"telegram:{self.coordinator}"]},
             "telegram": {"token": self.api.token, "base_url": self.api.base_url,
                          "request_timeout": "5s", "poll_timeout": "5s"},
         })
         transport = TelegramTransport(settings.telegram, commands=command_menus(),
-                                      clock=self.seconds, sleep=self._pass_time)
+                                      clock=self.seconds, sleep=self._pass_time,
+                                      attachment_limit=settings.dossier.attachment_limit)
         self.app = KorteLijn(settings, clock=self.clock, transports=[transport], console=False)
         await self.app.start()
         return self.app
@@ -82,6 +86,13 @@ class TelegramHarness:
         update = self.api.user_sends(user_id, text, first_name=name, **kwargs)
         assert update is not None, "the bot does not see this message (group privacy)"
         return update
+
+    def sends_file(self, user_id: int, data: bytes, caption: str, name: str, **kwargs: Any
+                   ) -> dict[str, Any]:
+        """A person sends a document (``kind="photo"`` for a photo) with a caption."""
+        self.clock.advance(THINKING)
+        return self.api.user_sends_file(user_id, data, caption=caption, first_name=name,
+                                        **kwargs)
 
     def presses(self, user_id: int, message: StoredMessage, data: str, *,
                 check_button: bool = True) -> dict[str, Any]:

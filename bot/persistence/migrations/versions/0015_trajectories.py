@@ -1,8 +1,8 @@
 """trajectories: the last chance and the breakthrough track, their evaluations, reflections on
 a closing, and the evaluation reports of the cooperation (the yearly reminder's state)
 
-Revision ID: 0011_trajectories
-Revises: 0010
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01 12:30:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_trajectories"
-down_revision: str | None = "0010"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -25,6 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "trajectories",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("row_key", sa.String(length=22), nullable=True),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -58,6 +59,7 @@ def upgrade() -> None:
     op.create_table(
         "trajectory_evaluations",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("row_key", sa.String(length=22), nullable=True),
         sa.Column("trajectory_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("period", sa.Integer(), nullable=False),
@@ -84,6 +86,7 @@ def upgrade() -> None:
     op.create_table(
         "reflections",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("row_key", sa.String(length=22), nullable=True),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("trajectory_id", sa.Integer(), nullable=True),
         sa.Column("subject", sa.String(length=16), nullable=False),

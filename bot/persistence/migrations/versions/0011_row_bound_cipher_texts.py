@@ -8,7 +8,7 @@ bound to their column. Needs the keyring the bot installs before it migrates (an
 database needs none); on a terminal it shows how far it is (``bot/progress.py``). The
 downgrade writes the column-bound form of 0008 again and drops the keys.
 
-Revision ID: 0011_core
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01 13:00:00
 """
@@ -21,7 +21,7 @@ from alembic import op
 from bot import crypto
 from bot.progress import Progress
 
-revision: str = "0011_core"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -10,8 +10,8 @@ then, and after it (the claimant died) counts it as a resend and sends it. Clear
 the earliest one at every re-arm, and with a million open windows the two-column index
 (``done_at`` IS NULL is no equality to PostgreSQL's planner) made that a full scan.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 12:30:00
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
