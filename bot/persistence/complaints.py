@@ -102,6 +102,8 @@ class ComplaintRepository:
         values["status"] = complaint.status.value
         for name, column in _WINDOW_COLUMNS.items():
             values[column] = complaint.window(name)
+        values = await orm.bound_for_update(self._session, orm.ComplaintRow, complaint.id,
+                                            values)
         result = await self._session.execute(
             update(orm.ComplaintRow)
             .where(orm.ComplaintRow.id == complaint.id, orm.ComplaintRow.status == was.value)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    select,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -843,6 +844,23 @@ def _bind_changed(_mapper: Mapper[Any], _connection: Any, target: Base) -> None:
                     raise crypto.RowKeyMissing(f"{type(target).__tablename__}: a row without "
                                                f"its key (run the migrations)")
                 setattr(target, key, crypto.bound_to_row(value, row))
+
+
+async def bound_for_update(session: Any, model: type[Base], row_id: int,
+                           values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` for a Core ``UPDATE`` of row ``row_id`` (a conditional save of an
+    aggregate), its row-bound values bound to the row's key, read first (one statement, only
+    when such a value is set)."""
+    columns = crypto.row_bound_columns(model.__table__)
+    if not any(values.get(key) for key in columns):
+        return values
+    row = (await session.execute(
+        select(model.__table__.c[crypto.ROW_KEY]).where(model.__table__.c.id == row_id)
+    )).scalar_one_or_none()
+    if row is None:
+        return values  # no such row (the update changes nothing), or one the migrations missed
+    return {key: crypto.bound_to_row(value, row) if key in columns else value
+            for key, value in values.items()}
 
 
 for _model in Base.__subclasses__():

@@ -84,11 +84,13 @@ class TrajectoryRepository:
 
     async def save(self, trajectory: Trajectory, *, was: TrajectoryStatus) -> bool:
         """Store the aggregate's change, only if it still stands as it was read."""
+        values = await orm.bound_for_update(self.session, orm.TrajectoryRow, trajectory.id,
+                                            _values(trajectory))
         result = await self.session.execute(
             update(orm.TrajectoryRow)
             .where(orm.TrajectoryRow.id == trajectory.id,
                    orm.TrajectoryRow.status == was.value)
-            .values(**_values(trajectory)).execution_options(synchronize_session=False))
+            .values(**values).execution_options(synchronize_session=False))
         return int(getattr(result, "rowcount", 0) or 0) == 1
 
     async def window_of(self, trajectory_id: int) -> int | None:
