@@ -439,10 +439,16 @@ class MetricsSettings(BaseModel):
 class ReportSettings(BaseModel):
     """The evaluation report of the cooperation (N12; bot/services/evaluation_report.py)."""
 
-    #: where the report's PDF and CSV are written (until they can be sent as documents)
-    directory: Path = Path("var/reports")
+    #: the report's PDF and CSV are sent to the coordinators as documents; when this is
+    #: set, a copy of both is also written into this directory ('' or unset: no copy)
+    directory: Path | None = None
     #: the daily check for the yearly reminder runs at this local time
     yearly_check_at: ClockTime = time(8, 0)
+
+    @field_validator("directory", mode="before")
+    @classmethod
+    def _no_copy(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class ClusterSettings(BaseModel):

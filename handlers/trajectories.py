@@ -161,6 +161,8 @@ async def cmd_evaluation_report(req: Request, args: list[str]) -> None:
     if not req.me.is_coordinator:
         raise CoordinatorOnly()
     made = await evaluation_report.make_on_demand(
-        evaluation_report.MakeEvaluationReport(req.me.id, args[0] if args else None),
-        req.uow, req.ctx)
-    req.reply(evaluation_report.summary_text(req.lang, made))
+        evaluation_report.MakeEvaluationReport(
+            req.me.id, args[0] if args else None, transport=req.incoming.transport,
+            chat_id=req.incoming.chat_id), req.uow, req.ctx)
+    req.reply(req.t("report.eval.sent", start=i18n.when(req.lang, made.report.start),
+                    end=i18n.when(req.lang, made.report.end)))

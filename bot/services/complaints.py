@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
+from sqlalchemy import select
+
 from bot import i18n, notify
 from bot.domain import arguments, dossier, errors
 from bot.domain import complaint as rules
@@ -66,7 +68,7 @@ from bot.persistence.complaints import Task
 from bot.persistence.uow import UnitOfWork
 from bot.privacy import Info
 from bot.services import complaints_render as show
-from bot.services import windows
+from bot.services import evaluation_report, windows
 from bot.services.context import ServiceContext
 
 
@@ -983,3 +985,67 @@ async def dossier_entries(uow: UnitOfWork, case_id: int) -> list[dossier.Dossier
                    f"asked={check.asked_at.isoformat()}"),
             ref=f"check:{check.id}", extra={"check": check.norm, "answer": check.answer or ""}))
     return entries
+
+
+# --- the evaluation report: this procedure's figures (bot/services/evaluation_report.py) ------
+
+class ComplaintTables(evaluation_report.ComplaintFigures):
+    """The complaints received in the report's period, counted from the complaint tables: by
+    the cell of the assessment's table (or not assessed) and by the highest letter of the
+    ladder that followed them. Only states, flags, ids and dates are read: no case content.
+
+    A letter follows the complaint of its case that came in last by the letter's day (the
+    letter answers it); a complaint's step is the highest letter that followed it."""
+
+    async def _complaints(self, uow: UnitOfWork, start: datetime, end: datetime
+                          ) -> list[tuple[int, int, datetime, Cell | None]]:
+        rows = (await uow.session.execute(
+            select(orm.ComplaintRow.id, orm.ComplaintRow.case_id, orm.ComplaintRow.received_at,
+                   orm.ComplaintRow.conscious, orm.ComplaintRow.tenant_justified,
+                   orm.ComplaintRow.coach_justified)
+            .where(orm.ComplaintRow.received_at >= start, orm.ComplaintRow.received_at < end)
+            .order_by(orm.ComplaintRow.id))).all()
+        return [(id_, case_id, received,
+                 None if None in (conscious, tenant, coach)
+                 else rules.cell_of(bool(conscious), bool(tenant), bool(coach)))
+                for id_, case_id, received, conscious, tenant, coach in rows]
+
+    async def by_assessment(self, uow: UnitOfWork, start: datetime, end: datetime
+                            ) -> dict[str, int]:
+        counts = dict.fromkeys([c.value for c in Cell] + ["not_assessed"], 0)
+        for *_, cell in await self._complaints(uow, start, end):
+            counts[cell.value if cell is not None else "not_assessed"] += 1
+        return counts
+
+    async def by_ladder(self, uow: UnitOfWork, start: datetime, end: datetime
+                        ) -> dict[str, int]:
+        counts = dict.fromkeys(["none", *(f"action_{a}" for a in sorted(rules.LADDER))], 0)
+        mine = await self._complaints(uow, start, end)
+        cases = {case_id for _, case_id, *_ in mine}
+        # every complaint of these cases (also before the period: a letter may follow one)
+        days: dict[int, list[tuple[date, datetime, int]]] = {}
+        for id_, case_id, received in (await uow.session.execute(
+                select(orm.ComplaintRow.id, orm.ComplaintRow.case_id,
+                       orm.ComplaintRow.received_at)
+                .where(orm.ComplaintRow.case_id.in_(cases)))).all():
+            days.setdefault(case_id, []).append(
+                (_as_utc(received).astimezone(i18n.LOCAL).date(), _as_utc(received), id_))
+        highest: dict[int, int] = {}
+        for case_id, action, sent_on in (await uow.session.execute(
+                select(orm.LetterRow.case_id, orm.LetterRow.action, orm.LetterRow.sent_on)
+                .where(orm.LetterRow.case_id.in_(cases)))).all():
+            before = [c for c in days.get(case_id, []) if c[0] <= sent_on]
+            if before:
+                followed = max(before)[2]
+                highest[followed] = max(highest.get(followed, 0), action)
+        for id_, *_ in mine:
+            step = highest.get(id_)
+            counts["none" if step is None else f"action_{step}"] += 1
+        return counts
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+evaluation_report.register_complaint_figures(ComplaintTables())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,10 +44,9 @@ class ServiceContext:
     note_limit: int = 2000
     #: how long a closed case and the access log are kept
     retention: RetentionSettings = field(default_factory=RetentionSettings)
-    #: where the evaluation reports (PDF, CSV) are written until they can be sent as
-    #: documents (bot/services/evaluation_report.py)
-    reports_dir: Path = field(
-        default_factory=lambda: Path(tempfile.gettempdir()) / "kortelijn-reports")
+    #: where a copy of each evaluation report (PDF, CSV) is also written on the server;
+    #: ``None``: none (they are sent as documents: bot/services/evaluation_report.py)
+    reports_dir: Path | None = None
     #: the complaint procedure: the ladder's period, the longest text
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     #: attachments' size limit, where the console writes exports (the nuisance file)

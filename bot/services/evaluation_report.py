@@ -5,14 +5,17 @@ digests: ``schedules/jobs.py``) or on demand (``/evaluatierapport``).
 What it counts, over a period: per norm, the windows opened, met in time, lapsed, and the
 median and 90th percentile time to act (from opening to meeting); per kind of partner (the
 role that had to act) the same; complaints by the outcome of their assessment and by how far
-up the ladder (actions 1-6) they went; one bar chart per norm. No case code, no name, no
-free text: only counts and durations. Delivered as a PDF (fpdf2, the bundled DejaVu font) and
-a CSV, as bytes, and written to files under ``ServiceContext.reports_dir``.
+up the ladder (actions 3-6) they went; one bar chart per norm. No case code, no name, no
+free text: only counts and durations. Made as a PDF (fpdf2, the bundled DejaVu font, in each
+reader's language) and a CSV, and delivered as two DOCUMENTS through the outbox (like the
+nuisance file's export: ``outbox_documents``, encrypted, purged once delivered) to the chat
+that asked, or to every coordinator with the yearly reminder. ``[reports] directory``, when
+set, also keeps a copy of both files on the server.
 
 The complaint tables come through a small query interface (:class:`ComplaintFigures`): the
-complaint procedure registers its own (``register_complaint_figures``); until it does, the
-complaints are counted from the nuisance signals (every one "not assessed", at no step of the
-ladder).
+complaint procedure registers its own (``register_complaint_figures``, in
+``bot/services/complaints.py``); without it, the complaints are counted from the nuisance
+signals (every one "not assessed", with no letter).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy import func, select
 
 from bot import i18n, notify
 from bot.domain import errors
+from bot.domain.choices import MessageKind
 from bot.domain.model import Norm, Role, SignalKind, WindowStatus
 from bot.i18n.keys import N_
 from bot.persistence import orm
@@ -49,7 +53,13 @@ _KEYS = (N_("report.eval.title"), N_("report.eval.period"), N_("report.eval.made
          N_("report.eval.col.lapsed"), N_("report.eval.col.median"),
          N_("report.eval.col.p90"), N_("report.eval.col.count"),
          N_("report.eval.chart"), N_("report.eval.no_content"), N_("report.eval.page"),
-         N_("report.eval.assessment.not_assessed"), N_("report.eval.ladder.none"))
+         N_("report.eval.assessment.not_assessed"), N_("report.eval.ladder.none"),
+         N_("report.eval.assessment.conscious_justified"),
+         N_("report.eval.assessment.conscious_disputed"),
+         N_("report.eval.assessment.unconscious_justified"),
+         N_("report.eval.assessment.unjustified"),
+         N_("report.eval.ladder.action_3"), N_("report.eval.ladder.action_4"),
+         N_("report.eval.ladder.action_5"), N_("report.eval.ladder.action_6"))
 
 
 # --- the figures ---------------------------------------------------------------------------
@@ -94,7 +104,8 @@ class Report:
     per_partner: dict[Role, Figures]
     #: the assessment's outcome (a key of the complaint procedure) → complaints
     by_assessment: dict[str, int]
-    #: the highest step of the ladder reached (``none``, ``action_1`` … ``action_6``) → count
+    #: the highest letter of the ladder that followed (``none``, ``action_3`` … ``action_6``)
+    #: → complaints
     by_ladder: dict[str, int]
 
 
@@ -264,7 +275,7 @@ def to_pdf(report: Report, lang: str) -> bytes:
         pdf.cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Sans", "", 8)
         for key, count in sorted(values.items()):
-            pdf.cell(100, 6, _label(lang, prefix, key)[:60], border=1)
+            pdf.cell(150, 6, _label(lang, prefix, key)[:95], border=1)
             pdf.cell(26, 6, str(count), border=1, align="R")
             pdf.ln()
         pdf.ln(3)
@@ -308,20 +319,36 @@ class MakeEvaluationReport:
     person_id: int
     #: a calendar year as typed; ``None``: the last twelve months
     year_text: str | None = None
+    #: where the documents go: the chat the command came from
+    transport: str = "console"
+    chat_id: str = ""
 
 
 class BadYear(errors.DomainError):
     key = "report.eval.bad_year"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReportMade:
     report: Report
-    pdf: bytes
     csv: str
-    pdf_path: Path
-    csv_path: Path
+    #: the copies written under ``[reports] directory`` (none when it is not set)
     files: list[Path] = field(default_factory=list)
+    #: the documents queued in the outbox (a PDF and a CSV per recipient)
+    documents: int = 0
+    #: the PDF per language it was made in (each reader gets it in their own)
+    pdfs: dict[str, bytes] = field(default_factory=dict)
+
+    def pdf(self, lang: str) -> bytes:
+        if lang not in self.pdfs:
+            self.pdfs[lang] = to_pdf(self.report, lang)
+        return self.pdfs[lang]
+
+    def filename(self, ext: str) -> str:
+        """``evaluatierapport-<first day>-<last day>.<ext>``: local days, no case in it."""
+        first = self.report.start.astimezone(i18n.LOCAL).date().isoformat()
+        last = (self.report.end - timedelta(microseconds=1)).astimezone(i18n.LOCAL).date()
+        return f"evaluatierapport-{first}-{last.isoformat()}.{ext}"
 
 
 def _period(ctx: ServiceContext, now: datetime, year_text: str | None
@@ -338,40 +365,67 @@ def _period(ctx: ServiceContext, now: datetime, year_text: str | None
     return (datetime(year, 1, 1, tzinfo=tz), min(datetime(year + 1, 1, 1, tzinfo=tz), now))
 
 
-def _write(ctx: ServiceContext, report: Report, pdf: bytes, text: str, reason: str
-           ) -> tuple[Path, Path]:
+def _copy(ctx: ServiceContext, made: ReportMade, reason: str, lang: str) -> list[Path]:
+    """The optional copy on the server, under ``[reports] directory``."""
     folder = ctx.reports_dir
+    if folder is None:
+        return []
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"evaluation-{reason}-{report.made_at.strftime('%Y%m%dT%H%M%S')}"
+    stem = f"evaluation-{reason}-{made.report.made_at.strftime('%Y%m%dT%H%M%S')}"
     pdf_path, csv_path = folder / f"{stem}.pdf", folder / f"{stem}.csv"
-    pdf_path.write_bytes(pdf)
-    csv_path.write_text(text, encoding="utf-8")
-    return pdf_path, csv_path
+    pdf_path.write_bytes(made.pdf(lang))
+    csv_path.write_text(made.csv, encoding="utf-8")
+    return [pdf_path, csv_path]
 
 
 async def _make(uow: UnitOfWork, ctx: ServiceContext, start: datetime, end: datetime,
                 reason: str, by: int | None, lang: str) -> ReportMade:
     now = ctx.clock.now()
     report = await build(uow, start, end, now)
-    pdf, text = to_pdf(report, lang), to_csv(report)
-    pdf_path, csv_path = _write(ctx, report, pdf, text, reason)
+    made = ReportMade(report, to_csv(report))
+    made.files = _copy(ctx, made, reason, lang)
     uow.session.add(orm.EvaluationReportRow(made_at=now, reason=reason, period_start=start,
                                             period_end=end, made_by=by))
     log.info("evaluation report made (%s)", reason)
-    return ReportMade(report, pdf, text, pdf_path, csv_path, [pdf_path, csv_path])
+    return made
+
+
+async def _send(uow: UnitOfWork, made: ReportMade, lang: str, caption: str, *,
+                transport: str, address: str, person_id: int | None,
+                priority: notify.Priority) -> None:
+    """Queue the PDF (with ``caption``) and the CSV as two documents to one chat; each waits
+    encrypted in ``outbox_documents`` until delivered (``bot/outbox.py`` purges it then)."""
+    now = made.report.made_at
+    with i18n.as_of(now):
+        csv_caption = i18n.t(lang, "report.eval.csv_caption")
+    for text, name, mime, data in (
+            (caption, made.filename("pdf"), "application/pdf", made.pdf(lang)),
+            (csv_caption, made.filename("csv"), "text/csv", made.csv.encode())):
+        row = await uow.outbox.add(transport=transport, address=address, text=text, now=now,
+                                   person_id=person_id, with_id=True,
+                                   kind=MessageKind.DOCUMENT, priority=priority)
+        uow.session.add(orm.OutboxDocument(outbox_id=row.id, filename=name, mime=mime,
+                                           content=data))
+        made.documents += 1
 
 
 async def make_on_demand(cmd: MakeEvaluationReport, uow: UnitOfWork, ctx: ServiceContext
                          ) -> ReportMade:
-    """``/evaluatierapport [jaar]``: the coordinator asks for the report."""
+    """``/evaluatierapport [jaar]``: the coordinator asks for the report; it comes as two
+    documents to the chat the command came from."""
     person = await require_coordinator(uow, cmd.person_id)
     start, end = _period(ctx, ctx.clock.now(), cmd.year_text)
-    return await _make(uow, ctx, start, end, ON_DEMAND, person.id, person.language)
+    made = await _make(uow, ctx, start, end, ON_DEMAND, person.id, person.language)
+    with i18n.as_of(made.report.made_at):
+        caption = summary_text(person.language, made)
+    await _send(uow, made, person.language, caption, transport=cmd.transport,
+                address=cmd.chat_id, person_id=person.id, priority=notify.Priority.NORMAL)
+    await uow.session.flush()
+    return made
 
 
 def summary_text(lang: str, made: ReportMade) -> str:
-    """What the console (and, until documents can be sent, every chat) gets: the figures per
-    norm in a few lines and where the files are."""
+    """The PDF's caption: the figures per norm in a few lines."""
     lines = [i18n.t(lang, "report.eval.summary", start=i18n.when(lang, made.report.start),
                     end=i18n.when(lang, made.report.end))]
     for norm, fig in made.report.per_norm.items():
@@ -379,8 +433,6 @@ def summary_text(lang: str, made: ReportMade) -> str:
             lines.append(i18n.t(lang, "report.eval.summary_norm", norm=norm.value,
                                 opened=fig.opened, met=fig.met_in_time, lapsed=fig.lapsed,
                                 median=_hours(fig.median) or "—"))
-    lines.append(i18n.t(lang, "report.eval.files", pdf=str(made.pdf_path),
-                        csv=str(made.csv_path)))
     return "\n".join(lines)
 
 
@@ -412,10 +464,17 @@ async def remind_yearly(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext) 
         made = await _make(uow, ctx, since, now, YEARLY, None,
                            first.language if first else i18n.DEFAULT_LANGUAGE)
         for person_id in coordinators:
-            await notify.to_person(
-                uow, person_id,
-                lambda lang: i18n.t(lang, "report.eval.reminder") + "\n" +
-                summary_text(lang, made), now, priority=notify.Priority.BULK)
+            person = await uow.persons.get(person_id)
+            identity = await uow.persons.identity_of(person_id)
+            if person is None or identity is None:
+                log.warning("no chat identity for coordinator %s; report not sent", person_id)
+                continue
+            with i18n.as_of(now):
+                caption = (i18n.t(person.language, "report.eval.reminder") + "\n"
+                           + summary_text(person.language, made))
+            await _send(uow, made, person.language, caption, transport=identity.transport,
+                        address=identity.address, person_id=person_id,
+                        priority=notify.Priority.BULK)
         await uow.commit()
     return len(coordinators)
 
