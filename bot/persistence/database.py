@@ -17,6 +17,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Insert, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -89,11 +90,28 @@ def private_file(path: Path) -> None:
             log.warning("narrowed %s to mode 0600 (readable by this user only)", each.name)
 
 
+#: where a session keeps what its unit of work does before each of its statements
+BEFORE_STATEMENT = "kortelijn_before_statement"
+
+
+class UnitSession(Session):
+    """The synchronous session of a unit of work: before each statement it calls what the
+    unit of work left in its ``info`` (one listener for the class, registered once, where a
+    listener per session cost as much as a statement)."""
+
+
+@event.listens_for(UnitSession, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    hook = state.session.info.get(BEFORE_STATEMENT)
+    if hook is not None:
+        hook(state)
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions for ``engine``; on SQLite they run their statements inline
     (:class:`bot.persistence.sqlite.InlineSession`)."""
     inline = engine.dialect.driver == sqlite.DRIVER
-    return async_sessionmaker(engine, expire_on_commit=False,
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=UnitSession,
                               class_=sqlite.InlineSession if inline else AsyncSession)
 
 

@@ -23,8 +23,12 @@ synced to disk, so a committed signal, with its outbox rows, survives a crash of
 *and* of the machine (power loss). ``synchronous=NORMAL`` (``[database] sqlite_synchronous``)
 survives a crash of the process but may lose the last commits on power loss; the database stays
 consistent either way, and the outbox row is always in the same transaction as its change.
-With FULL each commit waits for one ``fsync``; that wait is moved off the event loop (one hop
-per *transaction*, not per statement).
+With FULL each commit waits for one ``fsync``. On a disk that syncs in well under two
+milliseconds (an SSD) the commit runs on the event loop, as every statement does: a hop to a
+worker thread (a thread switch under the GIL, then the loop's wake-up) costs more than such a
+sync. When the recent syncs took longer on average (a slow or busy disk), the wait moves off
+the event loop, one hop per *transaction*, so the loop is never held up for long
+(``INLINE_COMMIT_S``).
 """
 
 from __future__ import annotations
@@ -166,13 +170,46 @@ def _ended(connection: Connection) -> None:
         del _holder[task]
 
 
+#: a commit that syncs to disk is carried out on the event loop while the disk's syncs take
+#: less than this (on average, recently); beyond it, it waits in a worker thread
+INLINE_COMMIT_S = 0.002
+#: how much each commit's time weighs in that average
+_SYNC_WEIGHT = 0.1
+
+
+class _SyncCost:
+    """How long the disk's syncs take lately (an exponential moving average of commits)."""
+
+    average = 0.0
+
+    def note(self, seconds: float) -> None:
+        self.average += _SYNC_WEIGHT * (seconds - self.average)
+
+    @property
+    def inline(self) -> bool:
+        return self.average < INLINE_COMMIT_S
+
+
+_sync_cost = _SyncCost()
+
+
+def _timed_commit(connection: Connection) -> float:
+    started = time.perf_counter()
+    connection.commit()
+    return time.perf_counter() - started
+
+
 def _commit(connection: Connection) -> None:
     if connection.in_transaction:
-        if connection.synchronous == "full" and in_greenlet():
-            # the fsync of the log, off the event loop: the one hop of a transaction
-            await_only(asyncio.to_thread(connection.commit))
+        if connection.synchronous == "full" and in_greenlet() and not _sync_cost.inline:
+            # a slow disk: the fsync of the log waits off the event loop (the one hop of a
+            # transaction, which costs more than a fast disk's sync: a thread switch, and the
+            # loop's wake-up)
+            _sync_cost.note(await_only(asyncio.to_thread(_timed_commit, connection)))
+        elif connection.synchronous == "full":
+            _sync_cost.note(_timed_commit(connection))
         else:
-            connection.commit()
+            connection.commit()  # no sync to wait for
     _ended(connection)
 
 

@@ -27,8 +27,10 @@ from sqlalchemy import (
     bindparam,
     delete,
     event,
+    exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -50,6 +52,7 @@ from bot.domain import model
 from bot.domain.choices import Action, MessageKind, Option, as_option
 from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
 from bot.persistence import orm
+from bot.persistence.database import BEFORE_STATEMENT, UnitSession
 from bot.persistence.complaints import ComplaintRepository
 from bot.persistence.sqlite import DRIVER, InlineSession, run_inline
 from bot.persistence.trajectories import TrajectoryRepository
@@ -143,9 +146,15 @@ _INSERT_OUTBOX_KEYED = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.row_key
 _INSERT_CHOICES = insert(_CHOICES)
 _CHATS_OF_CASE = (select(_CASE_CHATS).where(_CASE_CHATS.c.case_id == bindparam("case_id"))
                   .order_by(_CASE_CHATS.c.id))
-_KINDS_SINCE = (select(_SIGNALS.c.kind).distinct()
-                .where(_SIGNALS.c.case_id == bindparam("case_id"),
-                       _SIGNALS.c.posted_at >= bindparam("since")))
+#: one row: for each kind of signal, whether the case had one since a moment (an index seek
+#: per kind on ``ix_signals_case_kind_posted``, where ``SELECT DISTINCT kind`` read every
+#: signal of the period)
+_KINDS = tuple(SignalKind)
+_KINDS_SINCE = select(*(
+    exists().where(_SIGNALS.c.case_id == bindparam("case_id"),
+                   _SIGNALS.c.kind == literal_column(f"'{kind.value}'"),
+                   _SIGNALS.c.posted_at >= bindparam("since")).label(f"k{index}")
+    for index, kind in enumerate(_KINDS)))
 
 #: statement cache key → the tables the statement reads or changes (``_before_statement``)
 _TABLES_OF: dict[object, frozenset[str]] = {}
@@ -244,8 +253,13 @@ class Deferred:
             # each row's id with its row key: SQLite does not promise the order of RETURNING
             # over many rows, the keys say which id is whose
             bound = _bound(_INSERT_OUTBOX_KEYED, rows)
-            ids = {key: row_id for row_id, key in connection.execute(
-                _INSERT_OUTBOX_KEYED, bound).all()}
+            if inline and len({tuple(values) for values in bound}) == 1:
+                # the same, as one statement of its own per number of messages, run inline
+                statement, flat = _outbox_keyed(bound)
+                returned = run_inline(connection, statement, flat).all()
+            else:
+                returned = connection.execute(_INSERT_OUTBOX_KEYED, bound).all()
+            ids = {key: row_id for row_id, key in returned}
             for (row, _), values in zip(messages, bound, strict=True):
                 row.id = ids[values[crypto.ROW_KEY]]
             run(_INSERT_CHOICES, [_choice(row.id, index, option) for row, options in messages
@@ -261,6 +275,28 @@ def _bound(statement: Any, params: Any) -> Any:
     if isinstance(params, list):
         return [crypto.bind_row(table, row) for row in params]
     return crypto.bind_row(table, params)
+
+
+#: (number of messages, their columns) → one multi-row INSERT of the outbox returning each
+#: row's id and key, built once
+_OUTBOX_KEYED: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def _outbox_keyed(rows: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    """A multi-row INSERT of these messages (every row with the same columns), with its
+    parameters as one flat mapping: what :func:`run_inline` runs without SQLAlchemy's
+    "insertmanyvalues" machinery. The columns' own types bind the values (encrypting the
+    texts bound to their rows)."""
+    names = tuple(rows[0])
+    statement = _OUTBOX_KEYED.get((len(rows), names))
+    if statement is None:
+        statement = _OUTBOX_KEYED[(len(rows), names)] = insert(_OUTBOX).values([
+            {name: bindparam(f"{name}_{index}", type_=_OUTBOX.c[name].type)
+             for name in names} for index in range(len(rows))]).returning(
+            _OUTBOX.c.id, _OUTBOX.c.row_key)
+    flat = {f"{name}_{index}": value for index, row in enumerate(rows)
+            for name, value in row.items()}
+    return statement, flat
 
 
 #: one INSERT statement per table, built once (its cache key is then computed once)
@@ -328,7 +364,11 @@ class UnitOfWork:
         self.earliest_new_deadline = None
         self.cache = Cache()
         self.deferred = Deferred()
-        event.listen(self._session.sync_session, "do_orm_execute", self._before_statement)
+        # called before each of its statements (``database.UnitSession``)
+        sync = self._session.sync_session
+        sync.info[BEFORE_STATEMENT] = self._before_statement
+        if not isinstance(sync, UnitSession):
+            event.listen(sync, "do_orm_execute", self._before_statement)
         self.persons = PersonRepository(self._session, self.cache, self)
         self.cases = CaseRepository(self._session, self.cache, self)
         self.signals = SignalRepository(self._session, self)
@@ -699,8 +739,8 @@ class SignalRepository:
         """The kinds of the case's signals posted since ``moment`` (one small query, however
         many signals there were)."""
         found = (await self._run(_KINDS_SINCE, {"case_id": case_id, "since": moment})
-                 ).scalars()
-        return {SignalKind(k) for k in found} - leave_out
+                 ).first() or ()
+        return {kind for kind, had in zip(_KINDS, found, strict=True) if had} - leave_out
 
     async def since(self, case_id: int, moment: datetime) -> list[model.Signal]:
         stmt = (select(orm.SignalRow, orm.Case.code)
