@@ -19,7 +19,9 @@ scratch database.
 The target: a ratio of at least 0.25 on SQLite. The last line is one JSON object:
 ``signals_per_s``, ``raw_inserts_per_s``, ``ratio``, ``statements_per_signal``,
 ``commits_per_signal``, ``cpu_ms_per_signal`` (this process's own CPU time per signal, which a
-machine shared with others distorts least) (SQLite) and the same with a ``pg_`` prefix
+machine shared with others distorts least), ``floor_signals_per_s`` and ``floor_ratio`` (one
+signal's own statements replayed straight on ``sqlite3``: the database's share of a signal,
+which no Python above it can beat) (SQLite) and the same with a ``pg_`` prefix
 (PostgreSQL).
 
     make bench-ingest          (or: python -m bench.ingest --signals 2000)
@@ -64,14 +66,18 @@ class Counter:
         self.statements = 0
         self.commits = 0
         self.texts: list[str] = []
+        #: the statements with their parameters as the driver got them (``keep_texts``)
+        self.replay: list[tuple[str, Any, bool]] = []
         self.keep_texts = False
         event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
         event.listen(engine.sync_engine, "commit", self._commit)
 
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, parameters: Any,
+                   _context: Any, many: bool) -> None:
         self.statements += 1
         if self.keep_texts:
             self.texts.append(" ".join(statement.split())[:120])
+            self.replay.append((statement, parameters, many))
 
     def _commit(self, _conn: Any) -> None:
         self.commits += 1
@@ -79,6 +85,7 @@ class Counter:
     def reset(self) -> None:
         self.statements = self.commits = 0
         self.texts = []
+        self.replay = []
 
 
 @dataclass
@@ -151,18 +158,55 @@ async def post_signals(app: KorteLijn, counter: Counter, code: str, count: int
     return count / elapsed, counter.statements / count, counter.commits / count, cpu_ms
 
 
-async def show_statements(app: KorteLijn, counter: Counter, code: str) -> None:
+async def capture(app: KorteLijn, counter: Counter, code: str, verbose: bool
+                  ) -> list[tuple[str, Any, bool]]:
+    """The statements of one signal, with the parameters the driver got."""
     counter.reset()
     counter.keep_texts = True
     await app.dispatcher.handle(signal_line(code))
     counter.keep_texts = False
-    print(f"  the statements of one signal ({len(counter.texts)}, {counter.commits} commit):")
-    for number, statement in enumerate(counter.texts, 1):
-        print(f"  {number:3d}  {statement}")
+    if verbose:
+        print(f"  the statements of one signal ({len(counter.texts)}, "
+              f"{counter.commits} commit):")
+        for number, statement in enumerate(counter.texts, 1):
+            print(f"  {number:3d}  {statement}")
+    return counter.replay
+
+
+def floor_sqlite(path: Path, statements: list[tuple[str, Any, bool]], count: int,
+                 synchronous: str) -> float:
+    """The database's share of a signal: its statements, with the parameters one signal
+    gave them (texts encrypted already), replayed straight on ``sqlite3`` in one committed
+    transaction each, with none of the bot's own work (parsing, the policy, rendering,
+    encrypting, SQLAlchemy). What no reshaping of the Python above it can beat. A replayed
+    message's choices would collide with the first ones (one index per message), so they
+    are inserted ``OR IGNORE``: the same look-up, no row."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        replay = [(sql.replace("INSERT INTO outbox_choices", "INSERT OR IGNORE INTO "
+                               "outbox_choices"), params, many)
+                  for sql, params, many in statements]
+        started = time.perf_counter()
+        for _ in range(count):
+            conn.execute("BEGIN IMMEDIATE")
+            for sql, params, many in replay:
+                if many:
+                    conn.executemany(sql, params)
+                else:
+                    conn.execute(sql, params).fetchall()
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+    finally:
+        conn.close()
+    return count / elapsed
 
 
 async def ingest(url: str, count: int, warmup: int, verbose: bool, synchronous: str = "full"
-                 ) -> tuple[float, float, float, float]:
+                 ) -> tuple[tuple[float, float, float, float], list[tuple[str, Any, bool]]]:
+    """The figures of ``post_signals``, and the statements of one signal."""
     app = new_app(url, synchronous)
     await app.start()  # migrations and the delivery loop's first (empty) round
     await app.delivery.stop()  # delivery is not what is measured here
@@ -170,9 +214,8 @@ async def ingest(url: str, count: int, warmup: int, verbose: bool, synchronous: 
         code = await populate(app)
         counter = Counter(app.engine)
         await post_signals(app, counter, code, warmup)
-        if verbose:
-            await show_statements(app, counter, code)
-        return await post_signals(app, counter, code, count)
+        statements = await capture(app, counter, code, verbose)
+        return await post_signals(app, counter, code, count), statements
     finally:
         await app.stop()
 
@@ -235,25 +278,31 @@ def report(label: str, figures: Figures) -> None:
 async def main(options: argparse.Namespace) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="kortelijn-bench-ingest-"))
     db = folder / "bench.db"
-    rate, statements, commits, cpu_ms = await ingest(f"sqlite:///{db}", options.signals,
-                                                     options.warmup, options.verbose,
-                                                     options.synchronous)
+    (rate, statements, commits, cpu_ms), replay = await ingest(
+        f"sqlite:///{db}", options.signals, options.warmup, options.verbose,
+        options.synchronous)
     raw = raw_sqlite(db, options.raw, options.synchronous)
+    floor = floor_sqlite(db, replay, options.raw, options.synchronous)
     sqlite_figures = Figures(rate, raw, statements, commits)
     report(f"SQLite (WAL, synchronous={options.synchronous})", sqlite_figures)
+    print(f"  the database's share alone (one signal's statements replayed on sqlite3): "
+          f"{floor:,.0f} signals/s, ratio {floor / raw:.3f}; the bot's work above it: "
+          f"{(1 / rate - 1 / floor) * 1000:.2f} ms per signal")
     out: dict[str, float] = {
         "signals_per_s": round(rate, 1), "raw_inserts_per_s": round(raw, 1),
         "ratio": round(sqlite_figures.ratio, 4),
         "statements_per_signal": round(statements, 2),
         "commits_per_signal": round(commits, 2),
         # the process's own CPU per signal: what a loaded machine distorts least
-        "cpu_ms_per_signal": round(cpu_ms, 2)}
+        "cpu_ms_per_signal": round(cpu_ms, 2),
+        # the same statements straight on sqlite3: the ratio no Python above them can beat
+        "floor_signals_per_s": round(floor, 1), "floor_ratio": round(floor / raw, 4)}
     pg = options.database or os.environ.get("KORTELIJN_BENCH_DATABASE_URL", "")
     if pg:
         await reset_postgres(pg)
         try:
-            rate, statements, commits, cpu_ms = await ingest(pg, options.signals,
-                                                             options.warmup, options.verbose)
+            (rate, statements, commits, cpu_ms), _ = await ingest(
+                pg, options.signals, options.warmup, options.verbose)
             raw = await raw_postgres(pg, options.raw)
         finally:
             await reset_postgres(pg)

@@ -17,13 +17,13 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Insert, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot import crypto
 from bot.persistence import sqlite
