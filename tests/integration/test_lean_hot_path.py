@@ -22,6 +22,7 @@ from bot.domain.clock import ManualClock, SystemClock
 from bot.domain.commands import CreateCase, InviteToRole, RedeemInvitation
 from bot.domain.model import Role
 from bot.persistence import orm
+from bot.persistence import sqlite as lite
 from bot.persistence.database import create_engine, migrate
 from bot.services import cases
 from bot.transports.base import Incoming
@@ -237,3 +238,56 @@ async def test_sqlite_runs_durably_and_a_unit_of_work_waits_for_the_lock_off_the
     # the second unit of work began only after the first committed (serialisable), and the
     # event loop was never held up while it waited
     assert order == ["loop ran meanwhile", "first committed", "second read ['first']"]
+
+
+async def test_a_commit_syncs_on_the_loop_while_the_disk_is_fast_and_off_it_when_slow(
+        tmp_path: Any, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each commit's sync is timed; while recent syncs were fast it runs on the event loop
+    (a hop to a thread costs more), once they are slow it waits in a worker thread, and
+    when the disk is fast again it comes back. The disk's speed is played, not waited for."""
+    settings = Settings.model_validate({"database": {"url": f"sqlite:///{tmp_path / 'k.db'}"}})
+    bot = KorteLijn(settings, clock=clock, transports=[], console=False)
+    await migrate(bot.engine)
+    monkeypatch.setattr(lite, "_sync_cost", lite._SyncCost())
+    sync_takes = [0.0001]
+
+    def timed_commit(connection: Any) -> float:
+        connection.commit()  # really committed; only its duration is played
+        return sync_takes[0]
+
+    monkeypatch.setattr(lite, "_timed_commit", timed_commit)
+    hops: list[str] = []
+    real_to_thread = asyncio.to_thread
+
+    async def to_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(fn, "__name__", "?"))
+        return await real_to_thread(fn, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", to_thread)
+
+    async def commit_one(text_: str) -> bool:
+        """Commit one message; whether its sync went off the loop."""
+        before = len(hops)
+        async with bot.new_uow() as uow:
+            await uow.outbox.add(transport="console", address="d", text=text_,
+                                 now=clock.now(), with_id=True)
+            await uow.commit()
+        return len(hops) > before
+
+    try:
+        assert [await commit_one(f"fast {i}") for i in range(5)] == [False] * 5
+        sync_takes[0] = 0.05  # the disk slows down: after a few slow syncs, off the loop
+        slow = [await commit_one(f"slow {i}") for i in range(5)]
+        assert slow[0] is False
+        assert slow[-1] is True
+        sync_takes[0] = 0.0001  # fast again: back on the loop before long
+        fast_again = [await commit_one(f"again {i}") for i in range(80)]
+        assert fast_again[0] is True
+        assert fast_again[-1] is False
+        assert set(hops) == {"timed_commit"}
+        async with bot.new_uow() as uow:
+            texts = list((await uow.session.execute(
+                select(orm.OutboxRow.text).where(orm.OutboxRow.address == "d"))).scalars())
+        assert len(texts) == 90  # every commit committed, wherever it synced
+    finally:
+        await bot.engine.dispose()
