@@ -52,8 +52,8 @@ from bot.domain import model
 from bot.domain.choices import Action, MessageKind, Option, as_option
 from bot.domain.model import Role, SignalKind, StepKind, WindowStatus
 from bot.persistence import orm
-from bot.persistence.database import BEFORE_STATEMENT, UnitSession
 from bot.persistence.complaints import ComplaintRepository
+from bot.persistence.database import BEFORE_STATEMENT, UnitSession
 from bot.persistence.sqlite import DRIVER, InlineSession, run_inline
 from bot.persistence.trajectories import TrajectoryRepository
 
