@@ -25,6 +25,7 @@ from bot.persistence import orm
 from bot.persistence.database import migrate
 from bot.services import windows
 from bot.services.deadlines import process_due
+from bot.transports.telegram import TelegramTransport
 from tests.conftest import PG_URL, _reset_postgres
 from tests.integration.test_delivery_concurrency import NAME, Network, Store
 from tests.integration.test_telegram_transport import USER, free_port
@@ -206,6 +207,12 @@ def webhook_settings(api: FakeBotApi, instance: str, port: int) -> Settings:
                      "webhook_port": port}})
 
 
+def telegram_of(app: KorteLijn) -> TelegramTransport:
+    transport = app.transports["telegram"]
+    assert isinstance(transport, TelegramTransport)
+    return transport
+
+
 def telegram_lock(api: FakeBotApi) -> tuple[int, int]:
     """The account lock's key as pg_locks shows it (classid, objid)."""
     key = account_lock("telegram", api.token.split(":", 1)[0]) & 0xFFFF_FFFF_FFFF_FFFF
@@ -253,14 +260,15 @@ async def test_one_webhook_per_token_and_a_takeover_while_the_old_one_lets_go(
             await until(lambda: asyncio.sleep(0, second.receivers["telegram"].is_leader),
                         within=5, what="the second taking the account's lock")
             # the port is still the first's: the second cannot listen yet, and says so
-            await until(lambda: asyncio.sleep(0, not second.transports["telegram"].connected),
+            first_tg, second_tg = (telegram_of(app) for app in (first, second))
+            await until(lambda: asyncio.sleep(0, not second_tg.connected),
                         within=5, what="the second trying to listen")
-            assert first.transports["telegram"].connected
+            assert first_tg.connected
             # the first checks again, finds its lock gone and lets go of the port
             await lock.check()
             await until(lambda: asyncio.sleep(0, not first.receiving("telegram")), within=5,
                         what="the first stepping down")
-            await until(lambda: asyncio.sleep(0, second.transports["telegram"].connected),
+            await until(lambda: asyncio.sleep(0, second_tg.connected),
                         within=10, what="the second listening once the port is free")
             assert len(api.calls("setWebhook")) > set_by_first  # set anew, with its secret
             api.user_sends(OTHER, "/help")  # another chat: the first's answer paced nothing
