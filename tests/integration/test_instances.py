@@ -284,3 +284,88 @@ async def test_one_webhook_per_token_and_a_takeover_while_the_old_one_lets_go(
             await second.stop()
             await first.stop()
             await _reset_postgres(PG_URL)
+
+
+# --- one instance runs a whole transport (Matrix: one sync per device) ---------------------------
+class OneDevice:
+    """A transport that runs whole or not at all, as Matrix does; ``running`` is shared by
+    the instances, as one device and its key store are, and ``overlaps`` counts the starts
+    made while another instance still ran it."""
+
+    name = "matrix"
+
+    def __init__(self, running: set[str], overlaps: list[str], instance: str) -> None:
+        self._running, self._overlaps, self._instance = running, overlaps, instance
+
+    async def start(self, on_incoming: object) -> None:
+        if self._running:
+            self._overlaps.append(f"{self._instance} started while {self._running} ran")
+        self._running.add(self._instance)
+
+    async def stop(self) -> None:
+        self._running.discard(self._instance)
+
+    async def send(self, message: object) -> str:
+        raise AssertionError("nothing is sent in this test")
+
+
+def device_settings(instance: str) -> Settings:
+    return Settings.model_validate({
+        "database": {"url": PG_URL},
+        "quiet_hours": {"start": "00:00", "end": "00:00"},
+        "cluster": {"takeover": "30s", "instance": instance},  # checks made by this test
+        "matrix": {"homeserver": "http://127.0.0.1:1", "user_id": "@kortelijn:localhost"}})
+
+
+async def test_an_instance_taking_a_device_over_starts_it_only_after_the_old_one_stopped(
+        clock: ManualClock) -> None:
+    """The first instance runs the device; its connection (and the account's lock) is cut.
+    The second takes the lock at its next check, and starts the device only at the check
+    after, by when the first, at its own next check, has noticed and stopped: never both."""
+    await _reset_postgres(PG_URL)
+    running: set[str] = set()
+    overlaps: list[str] = []
+    first = KorteLijn(device_settings("a"), clock=clock, console=False,
+                      transports=[OneDevice(running, overlaps, "a")])  # type: ignore[list-item]
+    second = KorteLijn(device_settings("b"), clock=clock, console=False,
+                       transports=[OneDevice(running, overlaps, "b")])  # type: ignore[list-item]
+    try:
+        await first.start()
+        await second.start()
+        a, b = first.receivers["matrix"], second.receivers["matrix"]
+        for lock in (a, b):  # this test makes every check itself, in the order it names
+            assert lock._task is not None
+            lock._task.cancel()
+        await a.check()  # the first, holding the lock since its start, takes the device
+        await until(lambda: asyncio.sleep(0, running == {"a"}), within=5,
+                    what="the first running the device")
+        assert await b.check() == "follower"
+
+        key = account_lock("matrix", "@kortelijn:localhost") & 0xFFFF_FFFF_FFFF_FFFF
+        holder = ("FROM pg_locks WHERE locktype = 'advisory' AND classid = :high AND "
+                  "objid = :low AND granted")
+        held = text("SELECT pid " + holder)
+        where = {"high": key >> 32, "low": key & 0xFFFF_FFFF}
+        async with second.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(pid) " + holder), where)
+            await conn.commit()
+
+        async def free() -> bool:
+            async with second.engine.connect() as conn:
+                return (await conn.execute(held, where)).first() is None
+
+        await until(free, within=5, what="the server dropping the first's lock")
+        await b.check()  # the second's next check takes the lock ...
+        await asyncio.gather(*list(second._tasks))  # (the change of role it made, if any)
+        assert running == {"a"}  # ... and does not start the device yet
+        await a.check()  # the first's next check: its lock is gone, it stops
+        await until(lambda: asyncio.sleep(0, running == set()), within=5,
+                    what="the first stopping the device")
+        assert await b.check() == "leader"  # the check after: the second starts it
+        await until(lambda: asyncio.sleep(0, running == {"b"}), within=5,
+                    what="the second running the device")
+        assert overlaps == []
+    finally:
+        await second.stop()
+        await first.stop()
+        await _reset_postgres(PG_URL)
