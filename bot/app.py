@@ -142,9 +142,13 @@ class KorteLijn:
             for name in self.transports:
                 account = self._account(name)
                 if account is not None:
+                    # a transport that runs whole or not at all (Matrix) starts one check
+                    # after taking the lock: an instance that lost it has stopped by then
+                    whole = not callable(getattr(self.transports[name], "set_receiving", None))
                     self.receivers[name] = Leadership(
                         self.engine, check_every=check_every, key=account_lock(name, account),
-                        on_change=functools.partial(self._account_changed, name))
+                        on_change=functools.partial(self._account_changed, name),
+                        settle=whole)
         #: the timed work runs here now (and the transports receiving)
         self._leading = False
         self._receiving: set[str] = set()

@@ -12,6 +12,10 @@
 The bot (``bot/app.py``) holds one for the timed work (``LEADER_LOCK``) and one per chat
 account whose updates only one instance may take (:func:`account_lock`: Telegram allows one
 poller per token, Matrix one sync per device); ``on_change(role)`` starts and stops the work.
+A lock with ``settle`` (Matrix's: two syncs of one device break its keys) is acted on one
+check after it was taken: an instance that lost it with its connection notices at its own
+next check and stops, so the two never run at once; the takeover stays within
+``3 × check_every``.
 
 A check that hangs (the network went, and the database did not answer) counts as a lost
 connection after ``check_every``; the dedicated connection asks the server to drop it when
@@ -96,13 +100,19 @@ class Leadership:
 
     def __init__(self, engine: AsyncEngine, *, check_every: float = 5.0,
                  on_change: Callable[[str], None] | None = None,
-                 key: int = LEADER_LOCK) -> None:
+                 key: int = LEADER_LOCK, settle: bool = False) -> None:
         if engine.dialect.name != "postgresql":
             raise ValueError("leader election needs PostgreSQL (SQLite: SingleInstance)")
         self._engine = engine
         self._check_every = check_every
         self._on_change = on_change or (lambda _role: None)
         self._key = key
+        #: a lock taken is acted on only at the next check (one ``check_every`` later): by
+        #: then an instance that held it and lost its connection has noticed and stopped, so
+        #: the two never run the work at once (Matrix: one sync per device, one key store)
+        self._settle = settle
+        #: this instance's connection holds the lock (the role may still be settling)
+        self._holding = False
         self._conn: AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self.role = FOLLOWER
@@ -153,12 +163,14 @@ class Leadership:
             self._conn = await self._engine.connect()
             await self._conn.execution_options(isolation_level="AUTOCOMMIT")
             await self._keepalive(self._conn)
-        if self.is_leader:
+        if self._holding:
             await self._conn.execute(text("SELECT 1"))
+            self._set(LEADER)  # held since the last check at least
         else:
-            taken = (await self._conn.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})).scalar()
-            self._set(LEADER if taken else FOLLOWER)
+            taken = bool((await self._conn.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})).scalar())
+            self._holding = taken
+            self._set(LEADER if taken and not self._settle else FOLLOWER)
 
     async def _keepalive(self, conn: AsyncConnection) -> None:
         """The server drops this connection (and the lock) when this side stops answering."""
@@ -177,10 +189,11 @@ class Leadership:
 
     async def _drop_connection(self, *, unlock: bool) -> None:
         conn, self._conn = self._conn, None
+        holding, self._holding = self._holding, False
         if conn is None:
             return
         with contextlib.suppress(Exception):
-            if unlock and self.is_leader:
+            if unlock and holding:
                 await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
         with contextlib.suppress(Exception):
             if unlock:

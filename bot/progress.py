@@ -1,4 +1,4 @@
-"""Progress of a long operator command (``backup``, ``rekey``) on a terminal: how much is
+"""Progress of a long operator command (``backup``, ``rekey``, a migration that rewrites rows)
 done, the rate and the time left, redrawn on one line. In a pipe or a log it stays quiet, so
 scripts and cron mail get only the command's result."""
 

@@ -593,14 +593,22 @@ class TelegramTransport:
         url = self._settings.webhook_url or ""
         server = web.Application()
         server.router.add_post(urlsplit(url).path or "/", self._webhook)
-        self._runner = web.AppRunner(server, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._settings.webhook_listen,
-                           self._settings.webhook_port)
-        await site.start()
-        # one connection at a time: Telegram then posts the updates in order
-        await self._bot().set_webhook(url, secret_token=self._secret,
-                                      allowed_updates=ALLOWED_UPDATES, max_connections=1)
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._settings.webhook_listen,
+                               self._settings.webhook_port)
+            await site.start()
+            # one connection at a time: Telegram then posts the updates in order
+            await self._bot().set_webhook(url, secret_token=self._secret,
+                                          allowed_updates=ALLOWED_UPDATES, max_connections=1)
+        except BaseException:
+            # not listening (the port is still another's: an instance that lost the account
+            # has yet to let go of it), or the webhook not set: undone, so that the next try
+            # (``set_receiving``) starts afresh and ``connected`` says so meanwhile
+            await runner.cleanup()
+            raise
+        self._runner = runner
 
     async def _webhook(self, request: web.Request) -> web.Response:
         """One update from Telegram: answered 200 only once it has been handled and its

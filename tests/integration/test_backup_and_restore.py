@@ -24,7 +24,7 @@ from bot import crypto, notify
 from bot.domain.clock import ManualClock
 from bot.persistence import orm
 from bot.persistence.backup import BackupError, backup_sqlite
-from bot.persistence.database import create_engine, migrate, session_factory
+from bot.persistence.database import create_engine, downgrade, migrate, session_factory
 from bot.progress import Progress
 from bot.transports.console import console_address
 from tests.conftest import TEST_KEY
@@ -142,7 +142,25 @@ def test_kortelijn_rekey_shows_progress_only_on_a_terminal(tmp_path: Path,
         assert err == ""
 
 
-async def _people(url: str, count: int) -> None:
+@pytest.mark.parametrize("terminal", [True, False], ids=["pty", "pipe"])
+def test_a_migration_that_rewrites_rows_shows_progress_only_on_a_terminal(
+        tmp_path: Path, terminal: bool) -> None:
+    """0011 rewrites every encrypted value (binds it to its row): `kortelijn migrate` from
+    0010 shows the rows done, the rate and the time left on a terminal, nothing in a pipe."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
+    asyncio.run(_people(url, 300, back_to="0010"))
+    status, _out, err = run_cli(["migrate"], cli_env(KORTELIJN_DATABASE__URL=url),
+                                terminal=terminal)
+    assert status == 0, err
+    if terminal:
+        assert "binding cipher texts to their rows: 300/300 rows (100%)" in err
+        assert " rows/s, " in err
+        assert " left" in err
+    else:
+        assert err == ""
+
+
+async def _people(url: str, count: int, *, back_to: str | None = None) -> None:
     engine = create_engine(url)
     try:
         await migrate(engine)
@@ -150,6 +168,8 @@ async def _people(url: str, count: int) -> None:
             session.add_all(orm.Person(display_name=f"P{i}", language="nl",
                                        created_at=datetime.now(UTC)) for i in range(count))
             await session.commit()
+        if back_to is not None:
+            await downgrade(engine, back_to)
     finally:
         await engine.dispose()
 

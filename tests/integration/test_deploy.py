@@ -246,3 +246,50 @@ def test_the_dashboard_is_grafana_json() -> None:
     for panel in dashboard["panels"]:
         assert panel["targets"][0]["expr"]
         assert panel["datasource"]["type"] == "prometheus"
+
+
+def docker_context(into: Path) -> None:
+    """What ``docker build -f deploy/Dockerfile .`` copies into the image before its
+    ``pip install``: each ``COPY`` source, less what .dockerignore leaves out."""
+    ignored = [line.strip().removeprefix("**/") for line in
+               (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    skip = shutil.ignore_patterns(*ignored, "*.mo")  # a build makes these, the tree has none
+    for line in DOCKERFILE.read_text().splitlines():
+        if not line.startswith("COPY "):
+            continue
+        *sources, target = line.split()[1:]
+        for source in sources:
+            path = ROOT / source
+            if path.is_dir():
+                shutil.copytree(path, into / target.rstrip("/").removeprefix("./"), ignore=skip)
+            else:
+                shutil.copy2(path, into / path.name)
+
+
+def test_the_image_installs_the_catalogues_fonts_and_migrations(tmp_path: Path) -> None:
+    """The image's ``pip install .`` builds from the files its COPY lines bring: the build
+    (setuptools' build_py, as the wheel's build runs it) must find everything an installed
+    bot reads besides its code: each language's compiled catalogue, the fonts, every
+    migration."""
+    context = tmp_path / "src"
+    context.mkdir()
+    docker_context(context)
+    built = tmp_path / "build"
+    # the build backend runs setup.py when there is one, else a bare setup()
+    script = "setup.py" if (context / "setup.py").exists() else None
+    argv = [sys.executable, script] if script else \
+        [sys.executable, "-c", "from setuptools import setup; setup()"]
+    subprocess.run([*argv, "-q", "build_py", "--build-lib", str(built)], cwd=context,  # noqa: S603
+                   check=True, capture_output=True, timeout=120)
+    languages = {po.parent.parent.name for po in
+                 (ROOT / "bot" / "i18n" / "locale").glob("*/LC_MESSAGES/kortelijn.po")}
+    assert languages >= {"nl", "en"}
+    for lang in languages:
+        assert (built / "bot" / "i18n" / "locale" / lang / "LC_MESSAGES" /
+                "kortelijn.mo").is_file(), f"the image has no {lang} catalogue"
+    assert sorted(p.name for p in (built / "bot" / "assets" / "fonts").glob("*.ttf")) == \
+        sorted(p.name for p in (ROOT / "bot" / "assets" / "fonts").glob("*.ttf"))
+    versions = "bot/persistence/migrations/versions"
+    assert sorted(p.name for p in (built / versions).glob("0*.py")) == \
+        sorted(p.name for p in (ROOT / versions).glob("0*.py"))

@@ -5,7 +5,9 @@ the database is real (both kinds), the homeserver a loopback HTTP server."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
@@ -16,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from bot import crypto
-from bot.doctor import Doctor, Finding
+from bot.doctor import Doctor, Finding, report
 from bot.domain.clock import ManualClock
 from bot.persistence import orm
 from bot.persistence.database import create_engine, downgrade, migrate, session_factory
@@ -177,7 +179,15 @@ async def test_clock_skew_against_postgresql(monkeypatch: pytest.MonkeyPatch) ->
     fast = ManualClock(datetime.now(UTC) + timedelta(seconds=90))
     problems = fixes(await check(clock=fast))
     assert len(problems) == 1
-    assert "this machine's clock is 90 s ahead of the database server's" in problems[0]
+    assert_ahead(problems[0])
+
+
+def assert_ahead(problem: str) -> None:
+    """90 s ahead, less the time the check took (the fast clock stands still meanwhile)."""
+    found = re.search(r"this machine's clock is (\d+) s ahead of the database server's",
+                      problem)
+    assert found is not None, problem
+    assert 60 <= int(found[1]) <= 90, problem
 
 
 async def homeserver(answer: web.Response) -> web.AppRunner:
@@ -243,3 +253,60 @@ async def test_the_command_exits_non_zero_and_says_what_to_fix(tmp_path: Path) -
     assert any("production mode needs the encryption key" in line for line in lines), lines
     assert lines[-1].startswith("kortelijn doctor: ")
     assert "Traceback" not in err.decode()
+
+
+async def test_a_matrix_homeserver_that_cannot_be_reached(
+        healthy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KORTELIJN_MATRIX__HOMESERVER", "http://127.0.0.1:1")
+    monkeypatch.setenv("KORTELIJN_MATRIX__USER_ID", "@kortelijn:localhost")
+    problems = fixes(await check(healthy))
+    assert problems == [" FIX  matrix: the homeserver http://127.0.0.1:1 cannot be reached "
+                        "(ClientConnectorError); check [matrix] homeserver"]
+
+
+BROKEN = {
+    "unknown option": "[telegram] tokn is not an option",
+    "wrong type": "[delivery] max_attempts: Input should be a valid integer",
+    "no key in production": "production mode needs the encryption key: set "
+                            "KORTELIJN_SECURITY__KEY",
+    "another key": "does not open with the configured key(s)",
+    "homeserver unreachable": "the homeserver http://127.0.0.1:1 cannot be reached",
+    "token refused": "the Bot API refused the token: copy it again from @BotFather",
+    "clock skew": "s ahead of the database server's: keep both on NTP",
+}
+
+
+@pytest.mark.parametrize("broken", list(BROKEN))
+async def test_each_kind_of_broken_deployment_is_named_and_fails_the_run(
+        healthy: Path, database_url: str, broken: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One thing broken in an otherwise healthy production deployment (the list of issue
+    12): the report names it, alone, with what to do, and the exit status is 1."""
+    assert fixes(await check(healthy)) == []  # healthy, before one thing breaks
+    clock = None
+    if broken == "unknown option":
+        append(healthy, 'tokn = "x"\n')
+    elif broken == "wrong type":
+        append(healthy, '\n[delivery]\nmax_attempts = "many"\n')
+    elif broken == "no key in production":
+        monkeypatch.delenv("KORTELIJN_SECURITY__KEY")
+    elif broken == "another key":
+        monkeypatch.setenv("KORTELIJN_SECURITY__KEY", OTHER_KEY)
+    elif broken == "homeserver unreachable":
+        monkeypatch.setenv("KORTELIJN_MATRIX__HOMESERVER", "http://127.0.0.1:1")
+        monkeypatch.setenv("KORTELIJN_MATRIX__USER_ID", "@kortelijn:localhost")
+    elif broken == "token refused":
+        monkeypatch.setenv("KORTELIJN_TELEGRAM__TOKEN", "999:WrongTokenWrongTokenWrongToken")
+    else:
+        if not database_url.startswith("postgresql"):
+            pytest.skip("SQLite runs on this machine's clock")
+        clock = ManualClock(datetime.now(UTC) + timedelta(seconds=90))
+    findings = await check(healthy, clock=clock)
+    out = io.StringIO()
+    assert report(findings, out) == 1
+    problems = fixes(findings)
+    assert len(problems) == 1, problems
+    assert BROKEN[broken] in problems[0]
+    if broken == "clock skew":
+        assert_ahead(problems[0])
+    assert out.getvalue().splitlines()[-1] == "kortelijn doctor: 1 thing(s) to fix (marked FIX)"
