@@ -153,6 +153,11 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
             out[key] = i18n.when(lang, value)
         elif isinstance(value, errors.MessageKey):
             out[key] = i18n.t(lang, value)
+        elif key == "usage":
+            # a usage line is a sentence of the catalogue, never what was typed: shown whole
+            out[key] = str(value)
+        elif isinstance(value, errors.RoleNames):
+            out[key] = i18n.role_list(lang, value)
         elif isinstance(value, tuple | list):
             out[key] = ", ".join(
                 f"{v.value} ({i18n.role_name(lang, v)})" if isinstance(v, Role)
