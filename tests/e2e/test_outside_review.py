@@ -132,3 +132,24 @@ async def test_a_refusal_names_roles_in_the_readers_language(bot: ConsoleHarness
     assert len(lines) == 1, lines
     assert "police" in lines[0], lines
     assert "wijkagent" not in lines[0], lines
+
+
+async def test_a_refused_moment_or_kind_says_in_full_what_is_accepted(
+        bot: ConsoleHarness) -> None:
+    case = await bot.new_case()
+    await bot.join("Lotte", case, "verhuurder")
+    await bot.type("/als Lotte")
+    await bot.type("/taal en")
+    # Monday 23 November: the examples are of the day before, in English words
+    lines = bot.to("Lotte", await bot.type(f"/letter {case} 3 tomorrow"))
+    assert lines == ["'tomorrow' is no moment now or in the past year. For example: now, "
+                     "yesterday 22:30, 22-11 22:30, 2026-11-22."], lines
+    lines = bot.to("Lotte", await bot.type(f"/evidence {case} foo 22-11 x"))
+    assert len(lines) == 1, lines
+    assert "…" not in lines[0], lines
+    assert lines[0].endswith("police_report, atmosphere_report, behaviour_directive."), lines
+    assert "verklaring" not in lines[0], lines
+    await bot.type("/taal nl")
+    lines = bot.to("Lotte", await bot.type(f"/brief {case} 3 morgen"))
+    assert lines == ["'morgen' is geen moment nu of in het afgelopen jaar. Bijvoorbeeld: nu, "
+                     "gisteren 22:30, 22-11 22:30, 2026-11-22."], lines
