@@ -153,3 +153,20 @@ async def test_a_refused_moment_or_kind_says_in_full_what_is_accepted(
     lines = bot.to("Lotte", await bot.type(f"/brief {case} 3 morgen"))
     assert lines == ["'morgen' is geen moment nu of in het afgelopen jaar. Bijvoorbeeld: nu, "
                      "gisteren 22:30, 22-11 22:30, 2026-11-22."], lines
+
+
+async def test_a_reflection_in_an_open_case_does_not_call_it_closed(bot: ConsoleHarness) -> None:
+    case = await bot.new_case()
+    await bot.join("Lotte", case, "verhuurder")
+    await bot.join("Bram", case, "begeleider")
+    await bot.type("/als Lotte")
+    await bot.type(f"/vonnis {case}")
+    await bot.type("/als Bram")
+    lines = bot.to("Bram", await bot.type(f"/reflectie {case}"))
+    assert lines[0].startswith(f"Zaak {case}: reflectie op de zaak, na een ontruimingsvonnis."), \
+        lines
+    assert not [line for line in lines if "gesloten" in line], lines
+    await bot.type("/annuleer")
+    await bot.type("/taal en")
+    lines = bot.to("Bram", await bot.type(f"/reflect {case}"))
+    assert lines[0].startswith(f"Case {case}: reflection on the case, after an eviction"), lines
