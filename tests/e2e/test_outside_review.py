@@ -170,3 +170,22 @@ async def test_a_reflection_in_an_open_case_does_not_call_it_closed(bot: Console
     await bot.type("/taal en")
     lines = bot.to("Bram", await bot.type(f"/reflect {case}"))
     assert lines[0].startswith(f"Case {case}: reflection on the case, after an eviction"), lines
+
+
+async def test_who_may_not_know_a_complaint_is_not_told_it_exists(bot: ConsoleHarness) -> None:
+    case = await bot.new_case()
+    for name, role in (("Lotte", "verhuurder"), ("Bram", "begeleider"), ("Pim", "procesmonitor"),
+                       ("Dirk", "deelnemer"), ("Mia", "buurtbemiddeling"), ("Wout", "wijkagent")):
+        await bot.join(name, case, role)
+    await bot.type("/als Lotte")
+    await bot.type(f"/klacht {case} geluid | gisteren | nu | anoniem | Harde muziek")
+    for name in ("Pim", "Dirk", "Mia"):
+        await bot.type(f"/als {name}")
+        there = bot.to(name, await bot.type("/antwoord K1 geen"))
+        nowhere = bot.to(name, await bot.type("/antwoord K2 geen"))
+        assert there == [line.replace("K2", "K1") for line in nowhere], (name, there, nowhere)
+        assert there == ["Er is geen klacht K1 die jij kunt zien."], there
+    # the police may know of it, and are told they were not asked (yet)
+    await bot.type("/als Wout")
+    assert bot.to("Wout", await bot.type("/antwoord K1 geen")) == [
+        "Jou is over klacht K1 (nog) niets gevraagd."]
