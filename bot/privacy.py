@@ -126,6 +126,14 @@ EXISTENCE_CLASS: dict[SignalKind, Info] = {
     SignalKind.UNJUST_COMPLAINT: Info.TENANT_REPORT,
 }
 
+#: roles whose very presence in a case tells of a class beyond the facts: debt help and the
+#: crisis team of money trouble (finance), the process monitor of a trajectory (agreement)
+PRESENCE_CLASS: dict[Role, Info] = {
+    Role.DEBT_HELP: Info.FINANCE,
+    Role.CRISIS_TEAM: Info.FINANCE,
+    Role.MONITOR: Info.AGREEMENT,
+}
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -232,6 +240,26 @@ class Policy:
         mediator, who may not know who the tenant is, never reads professionals' names
         either (they would name the tenant's team)."""
         return self.best(roles, Info.TENANT_IDENTITY) is Visibility.SHOWN
+
+    def may_know_member(self, roles: Iterable[Role], member_role: Role) -> bool:
+        """Whether someone with ``roles`` in a case may know that the case has a member in
+        ``member_role`` (``/status``'s list of who takes part, the timeline's joins): their own
+        roles always; otherwise only a role that knows the case's facts, and of a role whose
+        presence tells more (``PRESENCE_CLASS``) only one that may know of that class. The
+        mediator, who knows nothing of the case but the referral, learns no other member."""
+        roles = list(roles)
+        if member_role in roles:
+            return True
+        if self.best(roles, Info.FACTS) is Visibility.HIDDEN:
+            return False
+        if any(r in KIND_SCOPE for r in roles) and not any(
+                r not in KIND_SCOPE for r in roles):
+            # debt help and the crisis team know of rent arrears only: of the partners
+            # around them, the landlord who signals it and the care team
+            return member_role in CARE_TEAM or member_role is Role.LANDLORD or (
+                member_role in KIND_SCOPE)
+        presence = PRESENCE_CLASS.get(member_role)
+        return presence is None or self.best(roles, presence) is not Visibility.HIDDEN
 
     # --- windows and their reasons ----------------------------------------------------------
     def may_know_window(self, roles: Iterable[Role], person_id: int | None,

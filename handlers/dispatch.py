@@ -153,6 +153,8 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
             out[key] = i18n.when(lang, value)
         elif isinstance(value, errors.MessageKey):
             out[key] = i18n.t(lang, value)
+        elif isinstance(value, errors.RoleNames):
+            out[key] = i18n.role_list(lang, value)
         elif isinstance(value, tuple | list):
             out[key] = ", ".join(
                 f"{v.value} ({i18n.role_name(lang, v)})" if isinstance(v, Role)
@@ -160,9 +162,14 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
                 else f"{v.value} ({i18n.t(lang, f'norm.{v.value}')})" if isinstance(v, Norm)
                 else str(v) for v in value)
         else:
-            out[key] = "?" if value is None else shown(str(value))
+            out[key] = "?" if value is None else str(value) if key in MADE_BY_THE_BOT \
+                else shown(str(value))
     return out
 
+
+#: error arguments the bot makes itself (a usage line, the words or numbers accepted, examples),
+#: never what was typed: shown whole, since they say what is accepted
+MADE_BY_THE_BOT = frozenset({"usage", "choices", "examples", "accepted", "valid"})
 
 #: how much of what a person typed an error message repeats
 SHOWN_LIMIT = 40

@@ -43,7 +43,7 @@ async def cmd_evidence(req: Request, args: list[str]) -> None:
         raise UsageError(usage=req.t("usage.evidence"))
     kind = parse_kind(words[0])
     if kind is None:
-        raise UnknownEvidenceKind(given=words[0], choices=kind_words())
+        raise UnknownEvidenceKind(given=words[0], choices=kind_words(req.lang == "en"))
     rest = words[1] if len(words) > 1 else ""
     occurred = None
     first = rest.split(None, 1)

@@ -444,8 +444,8 @@ MAX_PAST = timedelta(days=366)
 
 def _examples(now: datetime, tz: tzinfo) -> str:
     yesterday = (now.astimezone(tz) - timedelta(days=1)).date()
-    return (f"nu, gisteren 22:30, {yesterday.day}-{yesterday.month} 22:30, "
-            f"{yesterday.isoformat()}")
+    # the words ('nu, gisteren 22:30' / 'now, yesterday 22:30') are in the reader's sentence
+    return f"{yesterday.day}-{yesterday.month} 22:30, {yesterday.isoformat()}"
 
 
 def _read_moment(given: str, now: datetime, tz: tzinfo) -> datetime:

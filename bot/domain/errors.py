@@ -13,6 +13,12 @@ class MessageKey(str):
     __slots__ = ()
 
 
+class RoleNames(tuple[Any, ...]):
+    """An error argument naming roles to the reader, in their language (not the ids to type)."""
+
+    __slots__ = ()
+
+
 class DomainError(Exception):
     """A rule said no. ``key`` names the sentence in the message catalogue."""
 

@@ -98,9 +98,10 @@ def parse_kind(given: str) -> EntryKind | None:
     return _BY_WORD.get(normalise_word(given))
 
 
-def kind_words() -> str:
-    """The first Dutch word of every kind, as an answer lists them."""
-    return ", ".join(words[0] for words in _WORDS.values())
+def kind_words(english: bool = False) -> str:
+    """The word of every kind, as an answer lists them: the first Dutch word, or for an
+    English reader the kind's own name (both are accepted)."""
+    return ", ".join(kind.value if english else words[0] for kind, words in _WORDS.items())
 
 
 def may_supply(kind: EntryKind, roles: list[Role]) -> Role | None:

@@ -637,6 +637,12 @@ async def answer_check(cmd: AnswerCheck, uow: UnitOfWork, ctx: ServiceContext) -
     if complaint is None or case is None or not roles:
         raise rules.UnknownComplaint(number=cmd.complaint_id)
     if not mine:
+        # only someone who knows of the complaint (by the policy, or by having been asked
+        # about it) hears that they were not asked; anyone else, that there is no such one
+        asked = {Role(c.role) for c in await uow.complaints.checks(complaint.id, "N5")} | {
+            Role(c.role) for c in await uow.complaints.checks(complaint.id, "N6")}
+        if not show.knows_complaint(ctx.privacy, roles) and not asked & set(roles):
+            raise rules.UnknownComplaint(number=cmd.complaint_id)
         raise NotAsked(number=complaint.id)
     now = ctx.clock.now()
     row = mine[0]

@@ -90,7 +90,7 @@ async def record_evidence(cmd: RecordEvidence, uow: UnitOfWork, ctx: ServiceCont
     role = may_supply(cmd.kind, roles)
     if role is None:
         raise EvidenceNotAllowed(kind=errors.MessageKey(f"dossier.kind.{cmd.kind.value}"),
-                                 roles=tuple(sorted(EVIDENCE[cmd.kind][1])))
+                                 roles=errors.RoleNames(sorted(EVIDENCE[cmd.kind][1])))
     text = cmd.text.strip()
     if not text:
         raise EmptyEvidence()

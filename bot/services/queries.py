@@ -64,8 +64,14 @@ async def visible_open_windows(uow: UnitOfWork, ctx: ServiceContext, case_id: in
     return sum(1 for w in await uow.windows.open_of_case(case_id) if w.signal_id in visible)
 
 
-async def _member_counts(uow: UnitOfWork, case_id: int, lang: str) -> str:
-    counts = Counter(m.role for m in await uow.cases.members(case_id))
+async def _member_counts(uow: UnitOfWork, case_id: int, lang: str,
+                         ctx: ServiceContext | None = None,
+                         viewer: list[Role] | None = None) -> str:
+    """Who takes part, by role: for a member of the case only the roles the policy lets them
+    know of (``Policy.may_know_member``); for the coordinator, who invites them, all."""
+    counts = Counter(m.role for m in await uow.cases.members(case_id)
+                     if ctx is None or viewer is None
+                     or ctx.privacy.may_know_member(viewer, m.role))
     if not counts:
         return i18n.t(lang, "status.nobody")
     return ", ".join(f"{counts[r]}× {i18n.role_name(lang, r)}" for r in Role if counts[r])
@@ -93,7 +99,7 @@ async def case_status(person: orm.Person, given_code: str, uow: UnitOfWork,
     access.record(uow, person_id=person.id, role=roles, case_id=case.id, what="status",
                   purpose="/status", at=now)
     lines = [i18n.t(lang, "status.header", code=case.code, roles=i18n.role_list(lang, roles),
-                    members=await _member_counts(uow, case.id, lang))]
+                    members=await _member_counts(uow, case.id, lang, ctx, roles))]
     signals = await visible_signals(uow, ctx, case.id, person.id, roles)
     if not signals:
         lines.append(i18n.t(lang, "status.no_signals"))

@@ -39,6 +39,7 @@ _KEYS = (N_("reflection.ask_well"), N_("reflection.ask_better"), N_("reflection.
          N_("reflection.confirm"), N_("reflection.only_partners"), N_("reflection.cancelled"),
          N_("button.reflection_save"), N_("reflection.title"),
          N_("reflection.subject.case"), N_("reflection.subject.trajectory"),
+         N_("reflection.subject.open_case"),
          N_("reflection.intro_eviction"), N_("reflection.intro"))
 
 SPEC = Spec(name=NAME, states=(
@@ -69,6 +70,8 @@ async def _facts(turn: Turn, state: State) -> dict[str, object]:
     if state.name != "well":
         return {}
     subject = await _subject(turn.uow, turn.case)
+    if subject == "case" and turn.case.closed_at is None:
+        subject = "open_case"  # a case still open (after an eviction) is not "closed"
     intro = "reflection.intro_eviction" if await after_eviction(turn.uow, turn.case.id) \
         else "reflection.intro"
     return {"intro": i18n.t(turn.lang, intro, code=turn.case.code,

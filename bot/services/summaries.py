@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot import i18n, notify, render
 from bot.domain import errors
+from bot.domain.events import Event
 from bot.domain.model import CARE_TEAM, RUNNING, Role, Signal, Window, WindowStatus
 from bot.persistence import orm
 from bot.persistence.uow import UnitOfWork
@@ -345,6 +346,9 @@ async def dossier(uow: UnitOfWork, ctx: ServiceContext, person: orm.Person,
     lines = []
     for row in await uow.timeline.of_case(case.id):
         if row.signal_id is not None and row.signal_id not in visible:
+            continue
+        if row.event == Event.MEMBER_JOINED and row.actor_role is not None and \
+                not ctx.privacy.may_know_member(roles, Role(row.actor_role)):
             continue
         data = row.data or {}
         knows, subject = await window_of(data.get("window"))
