@@ -330,9 +330,23 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext, *,
     """Carry out one step of a window's chain, once; ``missed``: it fell due while no
     instance did the timed work (a takeover), so it is late whatever the delay."""
     now = ctx.clock.now()
-    late = missed or now - step.due_at > ctx.norms.late_after
+    late = is_late(step, ctx, now, missed=missed)
     if not await uow.windows.claim_step(step.id, now, late):
         return False
+    return await carry_out(step, uow, ctx, now=now, late=late)
+
+
+def is_late(step: Step, ctx: ServiceContext, now: datetime, *, missed: bool = False) -> bool:
+    """A step carried out ``now`` is late: it fell due while no instance did the timed work
+    (``missed``), or longer ago than ``[norms] late_after``."""
+    return missed or now - step.due_at > ctx.norms.late_after
+
+
+async def carry_out(step: Step, uow: UnitOfWork, ctx: ServiceContext, *, now: datetime,
+                    late: bool) -> bool:
+    """Carry out a step this unit of work has claimed (``claim_step`` or ``claim_steps``):
+    its messages, its timeline event, the window's lapse; ``False`` when the window no
+    longer waits for it (met, cancelled, gone) and nothing was sent."""
     uow.deadlines_changed = True
     window = await uow.windows.get(step.window_id)
     if window is None:
