@@ -59,8 +59,12 @@ async def process_due(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, *,
 
 
 def _groups(due: list[tuple[Step, int]], concurrency: int) -> list[list[Step]]:
-    """The due steps in transactions: each case's steps in one, the cases spread evenly
-    (as few transactions as ``GROUP`` and ``concurrency`` allow), each in due order."""
+    """The due steps in transactions, each in due order. One at a time (``concurrency`` 1):
+    ``GROUP`` after ``GROUP`` in due order. Side by side: each case's steps in one, the cases
+    spread evenly (as few transactions as ``GROUP`` and ``concurrency`` allow)."""
+    if concurrency <= 1:
+        return [[step for step, _ in due[begin:begin + GROUP]]
+                for begin in range(0, len(due), GROUP)]
     by_case: dict[int, list[Step]] = {}
     for step, case_id in due:
         by_case.setdefault(case_id, []).append(step)

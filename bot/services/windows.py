@@ -1,9 +1,10 @@
 """Response windows: open one for a norm, carry out its chain (remind, lapse, escalate), meet,
 pause, resume or extend it, and move open ones when the configuration changes.
 
-Each step is carried out once, in its own transaction, with its messages: a step claimed twice
-(a job fired twice, two processes) does nothing the second time. A step carried out well after
-its moment (the bot was down) says in its message that it is late. Nudges wait for the end of
+Each step is carried out once, in the transaction that claims it, with its messages (the steps
+due together in one: ``bot/services/deadlines.py``): a step claimed twice (a job fired twice,
+two processes) does nothing the second time. A step carried out well after its moment (the
+bot was down) says in its message that it is late. Nudges wait for the end of
 the recipient's quiet hours unless the step is urgent; the window itself keeps running.
 """
 
