@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import case as sa_case
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import (
     ORMExecuteState,
@@ -949,12 +950,15 @@ class WindowRepository:
         statement for each of the two: those already done (elsewhere, or in a transaction
         that committed meanwhile) are not among the ids returned."""
         claimed: set[int] = set()
+        # "still pending" as an expression no index answers: SQLite would otherwise read the
+        # pending steps' index (every open window's steps) instead of looking up the ids
+        pending = sa_case((orm.DeadlineRow.done_at.is_(None), 1), else_=0) == 1
         for flag in (False, True):
             ids = sorted(step_id for step_id, value in late.items() if value is flag)
             if ids:
                 result = await self.session.execute(
                     update(orm.DeadlineRow)
-                    .where(orm.DeadlineRow.id.in_(ids), orm.DeadlineRow.done_at.is_(None))
+                    .where(orm.DeadlineRow.id.in_(ids), pending)
                     .values(done_at=now, outcome="done", late=flag)
                     .returning(orm.DeadlineRow.id)
                     .execution_options(synchronize_session=False))
