@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
 import signal
@@ -341,10 +342,16 @@ class KorteLijn:
         if self.console is not None:
             # in the terminal, what was queued shows before the first line is typed
             await self.delivery.deliver_due()
+        # what start-up made (modules, catalogues, settings, the engine) lives as long as the
+        # process: kept out of the collector's full passes, which otherwise walk all of it
+        # every few seconds under load and hold the event loop (and a due step) for 150 ms
+        gc.collect()
+        gc.freeze()
         log.info("KorteLijn runs with %s", ", ".join(sorted(self.transports)))
 
     async def stop(self) -> None:
         self._started = False
+        gc.unfreeze()  # what this instance made may be collected again once it is gone
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -89,13 +89,24 @@ def _first_in_its_chat() -> ColumnElement[bool]:
     return and_(orm.OutboxRow.status == "pending", ~waiting_before)
 
 
+def _not_in_chats(chats: Iterable[Chat]) -> ColumnElement[bool]:
+    """Not a message to one of ``chats``: a plain test of the row itself, which the database
+    makes before it looks for an earlier message in the same chat (a chat in flight with a
+    long queue then costs nothing per look-up)."""
+    return and_(True, *(~and_(orm.OutboxRow.transport == transport,
+                              orm.OutboxRow.address == address)
+                        for transport, address in sorted(chats)))
+
+
 def _due(now: datetime, *, skip_ids: Iterable[int], skip_transports: Iterable[str],
-         limit: int) -> Select[orm.OutboxRow]:
+         limit: int, skip_chats: Iterable[Chat] = ()) -> Select[orm.OutboxRow]:
     """Pending messages due now, most urgent first, then oldest first, except those queued
-    behind an earlier message to the same chat that must go first (order per chat), and those
-    in flight (here or at another instance)."""
+    behind an earlier message to the same chat that must go first (order per chat), those
+    in flight (here or at another instance), and those to ``skip_chats`` (the chats in flight
+    here: each one's next message is found when its message in flight is done)."""
     return (select(orm.OutboxRow)
-            .where(_first_in_its_chat(), orm.OutboxRow.next_attempt_at <= now,
+            .where(_not_in_chats(skip_chats), _first_in_its_chat(),
+                   orm.OutboxRow.next_attempt_at <= now,
                    orm.OutboxRow.attempt_started_at.is_(None),
                    orm.OutboxRow.id.not_in(list(skip_ids)),
                    orm.OutboxRow.transport.not_in(list(skip_transports)))
@@ -271,13 +282,15 @@ class DeliveryLoop:
         self._stale = False
         self._looked_now = True
         busy = [row_id for row_id, _ in self._inflight.values()] + list(self._passed)
-        # each chat in flight may hold back a more urgent message of its own
+        # the chats in flight are left out (``_due``): each one's next message is found when
+        # its message in flight is done (``_next_in_chat``), or by a later look
         limit = max(BATCH, 3 * len(self._inflight) + self._settings.concurrency)
         self._looking = True
         try:
             async with self._new_uow() as uow:
                 self._candidates = list((await uow.session.execute(_due(
-                    now, skip_ids=busy, skip_transports=waiting, limit=limit))).scalars())
+                    now, skip_ids=busy, skip_transports=waiting, limit=limit,
+                    skip_chats=set(self._inflight)))).scalars())
         finally:
             self._looking = False
 
@@ -326,7 +339,8 @@ class DeliveryLoop:
             candidates = (await uow.session.execute(
                 select(orm.OutboxRow.transport, orm.OutboxRow.address,
                        orm.OutboxRow.next_attempt_at)
-                .where(_first_in_its_chat(), orm.OutboxRow.id.not_in(busy),
+                .where(_not_in_chats(busy_chats), _first_in_its_chat(),
+                       orm.OutboxRow.id.not_in(busy),
                        orm.OutboxRow.attempt_started_at.is_(None),
                        orm.OutboxRow.transport.not_in(list(waiting)))
                 .order_by(orm.OutboxRow.next_attempt_at)

@@ -290,7 +290,8 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),
-                      Index("ix_outbox_chat", "transport", "address", "status"))
+                      Index("ix_outbox_chat", "transport", "address", "status", "priority",
+                            "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)
     row_key: Mapped[str | None] = mapped_column(String(22))

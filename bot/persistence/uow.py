@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import case as sa_case
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import (
     ORMExecuteState,
@@ -98,6 +99,14 @@ _ROSTER = (
     .join(_PERSONS, _PERSONS.c.id == _MEMBERSHIPS.c.person_id)
     .outerjoin(_IDENTITIES, _IDENTITIES.c.person_id == _MEMBERSHIPS.c.person_id)
     .where(_MEMBERSHIPS.c.case_id == bindparam("case_id"))
+    .order_by(_MEMBERSHIPS.c.id, _IDENTITIES.c.id))
+#: several cases' rosters at once, each row led by its case
+_ROSTERS = (
+    select(_MEMBERSHIPS.c.case_id, _MEMBERSHIPS.c.person_id, _MEMBERSHIPS.c.role, *_PERSONS.c,
+           *_IDENTITIES.c)
+    .join(_PERSONS, _PERSONS.c.id == _MEMBERSHIPS.c.person_id)
+    .outerjoin(_IDENTITIES, _IDENTITIES.c.person_id == _MEMBERSHIPS.c.person_id)
+    .where(_MEMBERSHIPS.c.case_id.in_(bindparam("case_ids", expanding=True)))
     .order_by(_MEMBERSHIPS.c.id, _IDENTITIES.c.id))
 
 
@@ -584,6 +593,14 @@ class CaseRepository:
     async def get(self, case_id: int) -> orm.Case | None:
         return await self.session.get(orm.Case, case_id)
 
+    async def load(self, case_ids: set[int]) -> list[orm.Case]:
+        """Read these cases in one statement; while the caller holds the rows, ``get`` finds
+        them in the session without another."""
+        if not case_ids:
+            return []
+        return list((await self.session.execute(
+            select(orm.Case).where(orm.Case.id.in_(case_ids)))).scalars())
+
     async def add(self, code: str, created_by: int, now: datetime) -> orm.Case:
         case = orm.Case(code=code, created_by=created_by, created_at=now, status="open")
         self.session.add(case)
@@ -630,22 +647,37 @@ class CaseRepository:
         """Every membership of a case; read once per unit of work, in one query with the
         members themselves and their chat identities (which the notices need next)."""
         if case_id not in self.cache.rosters:
-            members: dict[tuple[int, str], model.Member] = {}
-            rows = (await self._run(_ROSTER, {"case_id": case_id})).all()
-            sync = self.session.sync_session
-            people = 2 + len(_PERSONS.c)
-            for row in rows:
-                person_id, role = row[0], row[1]
-                members.setdefault((person_id, role), model.Member(person_id=person_id,
-                                                                   role=Role(role)))
-                if person_id not in self.cache.identity:
-                    self.cache.identity[person_id] = None if row[people] is None else _attach(
-                        sync, orm.Identity, _IDENTITIES, row[people:])
-                if person_id not in self.cache.people:
-                    self.cache.people[person_id] = _attach(sync, orm.Person, _PERSONS,
-                                                           row[2:people])
-            self.cache.rosters[case_id] = list(members.values())
+            self._remember_roster(case_id, (await self._run(_ROSTER, {"case_id": case_id})
+                                            ).all())
         return self.cache.rosters[case_id]
+
+    async def load_rosters(self, case_ids: set[int]) -> None:
+        """Read the rosters of these cases not read yet in one statement (``roster`` then
+        finds them)."""
+        wanted = sorted(case_ids - set(self.cache.rosters))
+        if not wanted:
+            return
+        rows: dict[int, list[Sequence[Any]]] = {case_id: [] for case_id in wanted}
+        for row in (await self._run(_ROSTERS, {"case_ids": wanted})).all():
+            rows[row[0]].append(row[1:])
+        for case_id, found in rows.items():
+            self._remember_roster(case_id, found)
+
+    def _remember_roster(self, case_id: int, rows: Sequence[Sequence[Any]]) -> None:
+        members: dict[tuple[int, str], model.Member] = {}
+        sync = self.session.sync_session
+        people = 2 + len(_PERSONS.c)
+        for row in rows:
+            person_id, role = row[0], row[1]
+            members.setdefault((person_id, role), model.Member(person_id=person_id,
+                                                               role=Role(role)))
+            if person_id not in self.cache.identity:
+                self.cache.identity[person_id] = None if row[people] is None else _attach(
+                    sync, orm.Identity, _IDENTITIES, row[people:])
+            if person_id not in self.cache.people:
+                self.cache.people[person_id] = _attach(sync, orm.Person, _PERSONS,
+                                                       row[2:people])
+        self.cache.rosters[case_id] = list(members.values())
 
     async def add_member(self, case_id: int, person_id: int, role: Role,
                          organisation_id: int | None, now: datetime) -> bool:
@@ -945,6 +977,42 @@ class WindowRepository:
             .where(orm.WindowRow.id.in_(window_ids)))
         return {window_id: case_id for window_id, case_id in rows.all()}  # noqa: C416
 
+    async def due_by_case(self, now: datetime, limit: int) -> list[tuple[model.Step, int]]:
+        """``due`` with each step's case (one statement)."""
+        stmt = (select(orm.DeadlineRow, orm.WindowRow.case_id)
+                .join(orm.WindowRow, orm.WindowRow.id == orm.DeadlineRow.window_id)
+                .where(orm.DeadlineRow.done_at.is_(None), orm.DeadlineRow.due_at <= now)
+                .order_by(orm.DeadlineRow.due_at, orm.DeadlineRow.id).limit(limit))
+        return [(_step(r), case_id) for r, case_id in (await self.session.execute(stmt)).all()]
+
+    async def claim_steps(self, late: dict[int, bool], now: datetime) -> set[int]:
+        """Mark the steps ``late`` names done (each late or not, as it says), once, in one
+        statement for each of the two: those already done (elsewhere, or in a transaction
+        that committed meanwhile) are not among the ids returned."""
+        claimed: set[int] = set()
+        # "still pending" as an expression no index answers: SQLite would otherwise read the
+        # pending steps' index (every open window's steps) instead of looking up the ids
+        pending = sa_case((orm.DeadlineRow.done_at.is_(None), 1), else_=0) == 1
+        for flag in (False, True):
+            ids = sorted(step_id for step_id, value in late.items() if value is flag)
+            if ids:
+                result = await self.session.execute(
+                    update(orm.DeadlineRow)
+                    .where(orm.DeadlineRow.id.in_(ids), pending)
+                    .values(done_at=now, outcome="done", late=flag)
+                    .returning(orm.DeadlineRow.id)
+                    .execution_options(synchronize_session=False))
+                claimed.update(result.scalars())
+        return claimed
+
+    async def load(self, window_ids: set[int]) -> list[orm.WindowRow]:
+        """Read these windows in one statement; while the caller holds the rows, ``get``
+        finds them in the session without another."""
+        if not window_ids:
+            return []
+        return list((await self.session.execute(
+            select(orm.WindowRow).where(orm.WindowRow.id.in_(window_ids)))).scalars())
+
     async def claim_step(self, step_id: int, now: datetime, late: bool) -> bool:
         """Mark a step done, once: a second claim (a job fired twice) gets ``False``."""
         result = await self.session.execute(
@@ -981,7 +1049,27 @@ class AbsenceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    #: person id → their absences not over at ``_since`` (read by ``load``)
+    _known: dict[int, list[orm.Absence]] | None = None
+    _since: datetime | None = None
+
+    async def load(self, person_ids: set[int], since: datetime) -> None:
+        """Read these people's absences not over at ``since`` in one statement: ``current``
+        then answers for them, at ``since`` or later, without another (until one changes)."""
+        if not person_ids:
+            return
+        found: dict[int, list[orm.Absence]] = {person_id: [] for person_id in person_ids}
+        for absence in (await self.session.execute(
+                select(orm.Absence).where(orm.Absence.person_id.in_(sorted(person_ids)),
+                                          orm.Absence.until > since))).scalars():
+            found[absence.person_id].append(absence)
+        self._known, self._since = found, since
+
     async def current(self, person_id: int, now: datetime) -> orm.Absence | None:
+        if (self._known is not None and self._since is not None and now >= self._since
+                and person_id in self._known):
+            return max((a for a in self._known[person_id] if a.starts_at <= now < a.until),
+                       key=lambda a: a.id, default=None)
         stmt = (select(orm.Absence)
                 .where(orm.Absence.person_id == person_id, orm.Absence.starts_at <= now,
                        orm.Absence.until > now)
@@ -990,12 +1078,14 @@ class AbsenceRepository:
 
     async def set(self, person_id: int, backup_id: int | None, now: datetime,
                   until: datetime) -> None:
+        self._known = None
         await self.end(person_id, now)
         self.session.add(orm.Absence(person_id=person_id, backup_id=backup_id, starts_at=now,
                                      until=until, created_at=now))
         await self.session.flush()
 
     async def end(self, person_id: int, now: datetime) -> bool:
+        self._known = None
         result = await self.session.execute(
             update(orm.Absence)
             .where(orm.Absence.person_id == person_id, orm.Absence.until > now)

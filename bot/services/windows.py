@@ -1,9 +1,10 @@
 """Response windows: open one for a norm, carry out its chain (remind, lapse, escalate), meet,
 pause, resume or extend it, and move open ones when the configuration changes.
 
-Each step is carried out once, in its own transaction, with its messages: a step claimed twice
-(a job fired twice, two processes) does nothing the second time. A step carried out well after
-its moment (the bot was down) says in its message that it is late. Nudges wait for the end of
+Each step is carried out once, in the transaction that claims it, with its messages (the steps
+due together in one: ``bot/services/deadlines.py``): a step claimed twice (a job fired twice,
+two processes) does nothing the second time. A step carried out well after its moment (the
+bot was down) says in its message that it is late. Nudges wait for the end of
 the recipient's quiet hours unless the step is urgent; the window itself keeps running.
 """
 
@@ -330,9 +331,23 @@ async def run_step(step: Step, uow: UnitOfWork, ctx: ServiceContext, *,
     """Carry out one step of a window's chain, once; ``missed``: it fell due while no
     instance did the timed work (a takeover), so it is late whatever the delay."""
     now = ctx.clock.now()
-    late = missed or now - step.due_at > ctx.norms.late_after
+    late = is_late(step, ctx, now, missed=missed)
     if not await uow.windows.claim_step(step.id, now, late):
         return False
+    return await carry_out(step, uow, ctx, now=now, late=late)
+
+
+def is_late(step: Step, ctx: ServiceContext, now: datetime, *, missed: bool = False) -> bool:
+    """A step carried out ``now`` is late: it fell due while no instance did the timed work
+    (``missed``), or longer ago than ``[norms] late_after``."""
+    return missed or now - step.due_at > ctx.norms.late_after
+
+
+async def carry_out(step: Step, uow: UnitOfWork, ctx: ServiceContext, *, now: datetime,
+                    late: bool) -> bool:
+    """Carry out a step this unit of work has claimed (``claim_step`` or ``claim_steps``):
+    its messages, its timeline event, the window's lapse; ``False`` when the window no
+    longer waits for it (met, cancelled, gone) and nothing was sent."""
     uow.deadlines_changed = True
     window = await uow.windows.get(step.window_id)
     if window is None:

@@ -159,7 +159,8 @@ async def test_the_follower_takes_over_when_the_leader_loses_its_connection(
         async with second.engine.connect() as conn:
             await conn.execute(text(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND classid = :high AND objid = :low AND granted"),
+                "AND classid = :high AND objid = :low AND granted AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"),
                 {"high": 0x4B4C, "low": 0x6C656164})
             await conn.commit()
         clock.advance(timedelta(weeks=5))

@@ -93,7 +93,9 @@ async def test_one_leader_and_a_takeover(
             async with admin.begin() as conn:
                 await conn.execute(text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                    "AND objid = :low AND granted"), {"low": 0x6C656164})
+                    "AND objid = :low AND granted AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"),
+                    {"low": 0x6C656164})
         finally:
             await admin.dispose()
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from bot.config import DeliverySettings
 from bot.domain.clock import ManualClock, SystemClock
@@ -206,6 +206,48 @@ async def test_two_runs_at_once_carry_each_step_out_once(world: World) -> None:
     assert sum(done) == 10
     # past the lapse the reminders say nothing; each lapse tells the coach and the landlord
     assert len(await world.outbox()) == before + 10
+
+
+async def test_steps_due_together_are_carried_out_in_one_transaction(world: World) -> None:
+    for _ in range(5):
+        await world.post(SignalKind.NOISE)
+    world.clock.advance(timedelta(hours=49))
+    before = len(await world.outbox())
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(world.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert await deadlines.process_due(world.uow, world.ctx) == 10
+    finally:
+        event.remove(world.engine.sync_engine, "before_cursor_execute", count)
+    # the ten steps claimed at once (one statement for the late ones, one for the others),
+    # their windows, cases, members and absences read once: not a dozen statements a step
+    claims = [s for s in statements if s.startswith("UPDATE deadlines")]
+    assert 1 <= len(claims) <= 2
+    assert len(statements) <= 25
+    assert len(await world.outbox()) == before + 10
+    async with world.uow() as uow:
+        assert await uow.windows.due(world.clock.now(), 100) == []
+
+
+async def test_steps_whose_transaction_fails_are_carried_out_one_at_a_time(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(3):
+        await world.post(SignalKind.NOISE)
+    world.clock.advance(timedelta(hours=49))
+    before = len(await world.outbox())
+
+    async def broken(*_args: object, **_kwargs: object) -> bool:
+        raise RuntimeError("a step that fails together")
+
+    monkeypatch.setattr(deadlines, "carry_out", broken)  # only the steps carried out together
+    assert await deadlines.process_due(world.uow, world.ctx) == 6
+    # nothing of the failed transaction stayed, each step ran once on its own
+    assert len(await world.outbox()) == before + 6
+    assert await deadlines.process_due(world.uow, world.ctx) == 0
 
 
 async def test_acknowledging_stops_the_steps(world: World) -> None:
