@@ -181,7 +181,7 @@ class Invitation(Base):
 class SignalRow(Base):
     __tablename__ = "signals"
     #: the household pattern asks, per kind, whether the case had one since a moment: one
-    #: seek each, however many signals the case has (migration 0016)
+    #: seek each, however many signals the case has (migration 0017)
     __table_args__ = (Index("ix_signals_case_kind_posted", "case_id", "kind", "posted_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the row's own key, to which its encrypted values are bound (``bot/crypto.py``)

@@ -5,8 +5,8 @@ whether the case had a signal of it since a moment. Without it the question read
 of the case in the period (``SELECT DISTINCT kind``), a cost that grew with a busy case's
 history on the hot path of every signal (issue 9, item 9).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-01 15:30:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
