@@ -22,6 +22,11 @@ from bot import crypto
 from bot.domain.clock import ManualClock
 from bot.persistence.database import create_engine, head_revision, migrate
 
+try:
+    from xdist.scheduler import LoadGroupScheduling
+except ImportError:  # pytest-xdist is not installed: no parallel run, nothing to schedule
+    LoadGroupScheduling = None
+
 
 def _own_database(url: str, worker: str) -> str:
     """The PostgreSQL database of this test process: the named one, or, when pytest-xdist
@@ -51,6 +56,33 @@ PG_URL = _own_database(os.environ.get("KORTELIJN_TEST_DATABASE_URL", ""),
 if PG_URL:
     # a bot process a test starts, and code reading the variable, use this worker's database
     os.environ["KORTELIJN_TEST_DATABASE_URL"] = PG_URL
+
+#: the tests that share the session's Synapse (tests/matrix/conftest.py marks them)
+SYNAPSE_GROUP = ("tests/matrix/", "synapse")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadgroup`` with the Matrix tests in one worker, beside one Synapse.
+
+    pytest-xdist 3.8 groups by a suffix it appends to each marked test's ``_nodeid`` in the
+    worker, which pytest 9 no longer reads (a node's id is ``_id``): every test came back as
+    a group of its own, and each worker started a Synapse. This scheduler groups the Matrix
+    tests by their path instead; a test whose id does carry a group keeps it. The group is
+    the largest unit, so xdist hands it out first and the other worker takes the rest."""
+    if LoadGroupScheduling is None or config.getvalue("dist") != "loadgroup":
+        return None
+    return _MatrixTogether(config, log)
+
+
+if LoadGroupScheduling is not None:
+    class _MatrixTogether(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            prefix, group = SYNAPSE_GROUP
+            if nodeid.startswith(prefix):
+                return group
+            scope: str = super()._split_scope(nodeid)
+            return scope
+
 
 #: a Monday morning, 09:00 in Amsterdam
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
