@@ -38,7 +38,9 @@ class Process:
                     return line
 
 
-async def test_a_case_played_through_a_pipe(tmp_path: Path, database_url: str) -> None:
+async def test_a_case_played_through_a_pipe(tmp_path: Path, empty_database_url: str) -> None:
+    """The bot's first start, as a process: it migrates the empty database itself."""
+    database_url = empty_database_url
     config = tmp_path / "kortelijn.toml"
     config.write_text('[console]\ncoordinator = "Coco"\n')
     env = {**os.environ, "KORTELIJN_DATABASE__URL": database_url,

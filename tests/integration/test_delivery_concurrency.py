@@ -29,6 +29,13 @@ from tests.support.fake_bot_api import FakeBotApi
 NAME = "net"
 
 
+@pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
 class Store:
     def __init__(self, url: str, clock: ManualClock) -> None:
         self.engine = create_engine(url)

@@ -19,6 +19,13 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CONTENT = b"%PDF-1.7 a scanned warning letter 5e1d"
 
 
+@pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
 def test_binary_values_are_bound_to_their_column() -> None:
     ring = crypto.Keyring([crypto.parse_key(crypto.generate_key())])
     stored = ring.encrypt_bytes(CONTENT, "attachments.content")

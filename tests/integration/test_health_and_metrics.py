@@ -29,6 +29,13 @@ COCO, LOTTE, BRAM = 1, 2, 3
 
 
 @pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
+@pytest.fixture
 async def tg(database_url: str, clock: ManualClock) -> AsyncIterator[TelegramHarness]:
     harness = TelegramHarness(database_url, clock, coordinator=COCO)
     await harness.start()

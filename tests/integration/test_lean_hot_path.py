@@ -40,6 +40,13 @@ MARGIN = 1
 MEMBERS = (("lotte", Role.LANDLORD), ("bram", Role.COACH), ("petra", Role.POLICE))
 
 
+@pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
 class Counter:
     def __init__(self, app: KorteLijn) -> None:
         self.statements: list[str] = []

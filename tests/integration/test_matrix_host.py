@@ -18,6 +18,13 @@ PEOPLE = {"@coach:test": Role.COACH, "@lead:test": Role.TEAM_LEAD,
           "@tenant:test": Role.TENANT, "@monitor:test": Role.MONITOR}
 
 
+@pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
 @pytest.mark.parametrize("coordinator_in", ["settings", "database"])
 async def test_only_the_care_team_and_the_coordinator_may_bring_the_bot_into_a_room(
         database_url: str, clock: ManualClock, coordinator_in: str) -> None:

@@ -37,6 +37,13 @@ PLAIN = {"type": "m.room.message", "event_id": "$late", "sender": BRAM,
          "content": {"msgtype": "m.text", "body": "/zaken"}}
 
 
+@pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
 class Client:
     """nio's client as far as an undecryptable event goes: the key comes when told."""
 

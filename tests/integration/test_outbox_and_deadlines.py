@@ -25,6 +25,13 @@ from schedules.wakeup import DeadlineScheduler
 from tests.support.recording import RecordingTransport
 
 
+@pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
 class World:
     """A migrated database with a coordinator, a landlord and a coach in one case."""
 

@@ -19,6 +19,13 @@ from tests.support.recording import RecordingTransport
 
 
 @pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
+@pytest.fixture
 async def world(database_url: str, clock: ManualClock) -> AsyncIterator[World]:
     w = World(database_url, clock)
     await w.setup()

@@ -42,6 +42,13 @@ FAST = (0.01, 0.05)  # the polling back-off in these tests: first delay and cap
 
 
 @pytest.fixture
+def database_url(migrated_database_url: str) -> str:
+    """This module's database, of each kind, at the newest migration (not migrated anew for
+    each test: tests/conftest.py); the migrations are tested in test_migrations.py."""
+    return migrated_database_url
+
+
+@pytest.fixture
 async def api() -> AsyncIterator[FakeBotApi]:
     async with FakeBotApi(hang_seconds=5) as fake:
         fake.add_user(USER, first_name="Anna")

@@ -13,7 +13,9 @@ from tests.support.synapse import Synapse
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """In a parallel run (``make test``: pytest-xdist, ``--dist loadgroup``) the tests that
-    share the session's Synapse run in one worker, so one homeserver serves them all."""
+    share the session's Synapse run in one worker, so one homeserver serves them all (with
+    pytest 9 the scheduler in tests/conftest.py groups them by this folder: pytest-xdist 3.8
+    cannot read this mark back there)."""
     for item in items:
         if "tests/matrix/" in item.nodeid:
             item.add_marker(pytest.mark.xdist_group("synapse"))
