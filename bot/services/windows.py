@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from bot import i18n, notify, render
@@ -115,11 +115,16 @@ async def open_window(uow: UnitOfWork, ctx: ServiceContext, *, case_id: int, nor
     now = ctx.clock.now()
     start = start or now
     due = due or policy.due(start, ctx.policies.calendar)
+    # a window that starts in the past (a complaint received days ago) has steps whose
+    # moment has passed already: they fall due now, when they can first be carried out, not
+    # in the past, where they would count as late, as if the bot had been down
+    steps = [step if step.due_at >= now else replace(step, due_at=now)
+             for step in planned_steps(policy, ctx, start, due)]
     window = await uow.windows.open(
         case_id=case_id, norm=norm, signal_id=signal_id,
         responsible=responsible or policy.shape.responsible,
         waiting_person_id=waiting_person_id, opened_at=start, due_at=due,
-        steps=planned_steps(policy, ctx, start, due), policy=policy.signature, period=period)
+        steps=steps, policy=policy.signature, period=period)
     uow.deadlines_changed = True
     uow.timeline.record(case_id=case_id, at=now, event=Event.WINDOW_OPENED, actor_id=opened_by,
                         signal_id=signal_id, window=window.id, norm=norm.value,

@@ -13,12 +13,12 @@ from sqlalchemy import event, select, text
 from bot.config import DeliverySettings
 from bot.domain.clock import ManualClock, SystemClock
 from bot.domain.commands import CreateCase, InviteToRole, PostSignal, RedeemInvitation
-from bot.domain.model import Role, SignalKind
+from bot.domain.model import Norm, Role, SignalKind
 from bot.outbox import DeliveryLoop
 from bot.persistence import orm
 from bot.persistence.database import create_engine, migrate, session_factory
 from bot.persistence.uow import UnitOfWork
-from bot.services import cases, deadlines, signals
+from bot.services import cases, deadlines, signals, windows
 from bot.services.context import ServiceContext
 from bot.transports.base import PermanentFailure, RetryLater
 from schedules.wakeup import DeadlineScheduler
@@ -346,3 +346,38 @@ async def test_a_wake_up_during_a_run_is_not_lost(world: World) -> None:
     async with world.uow() as uow:
         assert await uow.windows.due(world.clock.now(), 10) == []
     await scheduler.stop()
+
+
+#: the start of the late note (``deadline.late``) in each language
+LATE_NOTE = ("Dit bericht komt te laat", "This message is late")
+
+
+async def test_a_window_that_starts_in_the_past_is_not_late_through_the_bot(
+        world: World) -> None:
+    """A window whose start lies in the past (a complaint received days ago) lapses at once,
+    without the note that the bot was down; a step the bot really carries out late has it."""
+    signal_id = await world.post(SignalKind.NOISE)
+    async with world.uow() as uow:
+        case = await uow.cases.by_code(world.case)
+        assert case is not None
+        backdated = await windows.open_window(
+            uow, world.ctx, case_id=case.id, norm=Norm.N1_SIGNAL_FOLLOW_UP, opened_by=None,
+            signal_id=signal_id, start=world.clock.now() - timedelta(days=30))
+        await uow.commit()
+    before = len(await world.outbox())
+    assert await deadlines.process_due(world.uow, world.ctx) >= 1
+    lapse_notices = [r.text for r in (await world.outbox())[before:]]
+    assert lapse_notices  # the landlord and the coach hear that it lapsed
+    assert not [t for t in lapse_notices if any(note in t for note in LATE_NOTE)]
+    async with world.uow() as uow:
+        events = [e for e in await uow.timeline.of_case(case.id)
+                  if e.data.get("window") == backdated.id and e.event == "window_lapsed"]
+    assert [e.data.get("late") for e in events] == [False]
+
+    # the first window's lapse, carried out an hour after its moment, is late and says so
+    world.clock.advance(timedelta(hours=49))
+    before = len(await world.outbox())
+    assert await deadlines.process_due(world.uow, world.ctx) >= 1
+    late = [r.text for r in (await world.outbox())[before:]]
+    assert late
+    assert all(any(note in t for note in LATE_NOTE) for t in late)
