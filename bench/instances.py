@@ -152,28 +152,34 @@ async def answering(instance: Instance, http: aiohttp.ClientSession, within: flo
         await asyncio.sleep(0.1)  # a benchmark on the real clock
 
 
-async def drained(url: str, within: float) -> None:
+async def drained(url: str, within: float) -> datetime:
+    """Wait until every step due so far is carried out and no message waits (one in flight
+    is pending too); the moment that was seen (steps falling due after it, while the instances are
+    stopped, are not lost)."""
     engine = create_engine(url)
     sessions = session_factory(engine)
     deadline = time.monotonic() + within
     try:
         while time.monotonic() < deadline:
+            moment = datetime.now(UTC)
             async with UnitOfWork(sessions) as uow:
                 steps = (await uow.session.execute(
                     select(func.count()).select_from(orm.DeadlineRow)
                     .where(orm.DeadlineRow.done_at.is_(None),
-                           orm.DeadlineRow.due_at <= datetime.now(UTC)))).scalar_one()
+                           orm.DeadlineRow.due_at <= moment))).scalar_one()
                 queued = (await uow.session.execute(
                     select(func.count()).select_from(orm.OutboxRow)
                     .where(orm.OutboxRow.status == "pending"))).scalar_one()
             if steps == 0 and queued == 0:
-                return
+                return moment
             await asyncio.sleep(0.5)  # a benchmark on the real clock
     finally:
         await engine.dispose()
+    return datetime.now(UTC)  # not drained in time: what is left counts as lost
 
 
-async def figures(url: str, began_at: datetime, killed_at: datetime) -> dict[str, object]:
+async def figures(url: str, began_at: datetime, killed_at: datetime, drained_at: datetime
+                  ) -> dict[str, object]:
     engine = create_engine(url)
     try:
         async with UnitOfWork(session_factory(engine)) as uow:
@@ -182,11 +188,12 @@ async def figures(url: str, began_at: datetime, killed_at: datetime) -> dict[str
                 .where(orm.OutboxRow.edit_of.is_(None)))).all()
             signals = (await uow.session.execute(
                 select(func.count()).select_from(orm.SignalRow))).scalar_one()
-            # the steps that fell due and were not carried out (escalations lie far ahead)
+            # the steps that fell due while the instances ran and were not carried out
+            # (escalations lie far ahead)
             steps_left = (await uow.session.execute(
                 select(func.count()).select_from(orm.DeadlineRow)
                 .where(orm.DeadlineRow.done_at.is_(None),
-                       orm.DeadlineRow.due_at <= datetime.now(UTC)))).scalar_one()
+                       orm.DeadlineRow.due_at <= drained_at))).scalar_one()
             late = (await uow.session.execute(
                 select(func.count()).select_from(orm.DeadlineRow)
                 .where(orm.DeadlineRow.late.is_(True)))).scalar_one()
@@ -259,7 +266,7 @@ async def main(seconds: float, rate: float, cases: int) -> dict[str, object]:
             takeover = time.monotonic() - killed
             print(f"leader {leader.name} killed; {others[0].name} led after {takeover:.2f} s; "
                   "draining …", flush=True)
-            await drained(url, within=120)
+            drained_at = await drained(url, within=120)
             for instance in instances:
                 await instance.stop()
         finally:
@@ -268,7 +275,7 @@ async def main(seconds: float, rate: float, cases: int) -> dict[str, object]:
                     instance.proc.kill()
                     await instance.proc.wait()
         shown = len(api.sent())
-    found = await figures(url, began_at, killed_at)
+    found = await figures(url, began_at, killed_at, drained_at)
     steady = found["steady"]
     assert isinstance(steady, list)
     p50 = statistics.median(steady) if steady else float("nan")
