@@ -162,8 +162,8 @@ def format_args(lang: str, args: dict[str, Any]) -> dict[str, str]:
                 else f"{v.value} ({i18n.t(lang, f'norm.{v.value}')})" if isinstance(v, Norm)
                 else str(v) for v in value)
         else:
-            out[key] = "?" if value is None else str(value) if key in MADE_BY_THE_BOT \
-                else shown(str(value))
+            out[key] = "?" if value is None else printable(str(value)) \
+                if key in MADE_BY_THE_BOT else shown(str(value))
     return out
 
 
@@ -175,10 +175,16 @@ MADE_BY_THE_BOT = frozenset({"usage", "choices", "examples", "accepted", "valid"
 SHOWN_LIMIT = 40
 
 
+def printable(made: str) -> str:
+    """What the bot made itself, whole, but printable: it may hold people's names (a list of
+    choices), and a name from a chat profile may carry control or direction characters."""
+    return "".join(c if c.isprintable() or c == "\n" else " " for c in made).strip()
+
+
 def shown(given: str) -> str:
     """What a person typed, as an answer may repeat it: printable, and short."""
-    printable = "".join(c if c.isprintable() else " " for c in given).strip()
-    return printable if len(printable) <= SHOWN_LIMIT else printable[:SHOWN_LIMIT] + "…"
+    cleaned = "".join(c if c.isprintable() else " " for c in given).strip()
+    return cleaned if len(cleaned) <= SHOWN_LIMIT else cleaned[:SHOWN_LIMIT] + "…"
 
 
 #: asks a transport who is in a group: ``(transport, chat id) → Audience`` (``None`` when the

@@ -880,7 +880,15 @@ class WindowRepository:
             .values(status=window.status.value, due_at=window.due_at,
                     paused_at=window.paused_at, closed_at=window.closed_at)
             .execution_options(synchronize_session="evaluate"))
-        return getattr(result, "rowcount", 0) == 1
+        if getattr(result, "rowcount", 0) == 1:
+            return True
+        # "evaluate" changed the row held in the session even though no row was updated:
+        # read it again, so that what follows in this unit of work sees the real state
+        held = self.session.sync_session.identity_map.get(identity_key(orm.WindowRow,
+                                                                       window.id))
+        if held is not None:
+            await self.session.refresh(held)
+        return False
 
     async def row(self, window_id: int) -> orm.WindowRow | None:
         return await self.session.get(orm.WindowRow, window_id)

@@ -47,13 +47,26 @@ async def process_due(new_uow: Callable[[], UnitOfWork], ctx: ServiceContext, *,
             due = await uow.windows.due_by_case(now, BATCH)
         if not due:
             return done
-        gate = asyncio.Semaphore(max(1, concurrency))
+        groups = _groups(due, concurrency)
+        if concurrency <= 1:
+            # in due order, and no further after a failure: a window's escalation never goes
+            # before its lapse was carried out
+            for group in groups:
+                done += await _run_group(new_uow, ctx, group, missed_before)
+        else:
+            gate = asyncio.Semaphore(concurrency)
 
-        async def run(group: list[Step], gate: asyncio.Semaphore = gate) -> int:
-            async with gate:
-                return await _run_group(new_uow, ctx, group, missed_before)
+            async def run(group: list[Step], gate: asyncio.Semaphore = gate) -> int:
+                async with gate:
+                    return await _run_group(new_uow, ctx, group, missed_before)
 
-        done += sum(await asyncio.gather(*(run(g) for g in _groups(due, concurrency))))
+            # each case's steps in one group: the other cases' go on when one fails, and
+            # every group has ended before this returns or raises
+            results = await asyncio.gather(*(run(g) for g in groups), return_exceptions=True)
+            done += sum(r for r in results if isinstance(r, int))
+            failed = next((r for r in results if isinstance(r, BaseException)), None)
+            if failed is not None:
+                raise failed
         if len(due) < BATCH:
             return done
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select, text
@@ -13,7 +14,7 @@ from sqlalchemy import event, select, text
 from bot.config import DeliverySettings
 from bot.domain.clock import ManualClock, SystemClock
 from bot.domain.commands import CreateCase, InviteToRole, PostSignal, RedeemInvitation
-from bot.domain.model import Norm, Role, SignalKind
+from bot.domain.model import Norm, Role, SignalKind, WindowStatus
 from bot.outbox import DeliveryLoop
 from bot.persistence import orm
 from bot.persistence.database import create_engine, migrate, session_factory
@@ -381,3 +382,56 @@ async def test_a_window_that_starts_in_the_past_is_not_late_through_the_bot(
     late = [r.text for r in (await world.outbox())[before:]]
     assert late
     assert all(any(note in t for note in LATE_NOTE) for t in late)
+
+
+async def test_one_instance_goes_no_further_after_a_group_of_steps_failed(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one instance the due steps go group after group in due order; when a group fails
+    even one step at a time, the groups after it wait for the next run (a window's
+    escalation never goes before its lapse), and nothing runs on behind the failure."""
+    for _ in range(3):
+        await world.post(SignalKind.NOISE)
+    world.clock.advance(timedelta(hours=49))
+    monkeypatch.setattr(deadlines, "GROUP", 2)  # reminder and lapse of one window a group
+    async with world.uow() as uow:
+        due = await uow.windows.due(world.clock.now(), 100)
+    failing = due[1].id  # the first window's lapse
+    real = windows.carry_out
+
+    async def carry_out(step: Any, *args: Any, **kwargs: Any) -> bool:
+        if step.id == failing:
+            raise RuntimeError("this step fails")
+        return await real(step, *args, **kwargs)
+
+    monkeypatch.setattr(deadlines, "carry_out", carry_out)
+    monkeypatch.setattr(windows, "carry_out", carry_out)
+    with pytest.raises(RuntimeError):
+        await deadlines.process_due(world.uow, world.ctx, concurrency=1)
+    await asyncio.sleep(0)  # anything left running would get its turn here
+    async with world.uow() as uow:
+        pending = {s.id for s in await uow.windows.due(world.clock.now(), 100)}
+    # the failing lapse and both later windows' steps wait; only the first reminder ran
+    assert pending == {s.id for s in due[1:]}
+
+
+async def test_a_window_changed_meanwhile_is_seen_as_it_is_after_a_refused_save(
+        world: World, database_url: str) -> None:
+    """A save refused because another transaction changed the window first leaves the
+    window in this unit of work as the database has it, not as the refused change made it:
+    what follows (an escalation in the same group of steps) sees the real state."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises units of work: none can change the window meanwhile")
+    signal_id = await world.post(SignalKind.NOISE)
+    async with world.uow() as uow:
+        (window,) = await uow.windows.for_signal(signal_id)
+        await uow.windows.load({window.id})  # held in the session, as the steps hold it
+        async with world.uow() as other:
+            await other.session.execute(
+                orm.WindowRow.__table__.update().where(orm.WindowRow.id == window.id)
+                .values(status=WindowStatus.MET.value))
+            await other.commit()
+        lapsed, _ = window.lapse(world.clock.now())
+        assert not await uow.windows.save(lapsed, was=WindowStatus.OPEN)
+        seen = await uow.windows.get(window.id)
+        assert seen is not None
+        assert seen.status is WindowStatus.MET

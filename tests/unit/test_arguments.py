@@ -131,3 +131,14 @@ def test_every_new_sentence_is_in_both_languages() -> None:
     for key in ("error.not_a_number", "error.number_out_of_range", "error.span_out_of_range",
                 "error.moment_out_of_range", "error.too_long", "error.bad_moment"):
         assert set(i18n.MESSAGES[key]) >= {"nl", "en"}
+
+
+def test_what_the_bot_made_is_shown_whole_but_printable() -> None:
+    """A list of choices may hold people's names from their chat profiles: shown whole (not
+    cut like typed input), but without control or direction characters."""
+    names = "Anna\u202eannA, Bob\x00by, " + ", ".join(f"Persoon {i}" for i in range(20))
+    shown_choices = format_args("nl", {"choices": names})["choices"]
+    assert "\u202e" not in shown_choices
+    assert "\x00" not in shown_choices
+    assert shown_choices.endswith("Persoon 19")  # whole: longer than typed input may be
+    assert len(shown_choices) > 40
