@@ -262,7 +262,8 @@ class Deferred:
             # each row's id with its row key: SQLite does not promise the order of RETURNING
             # over many rows, the keys say which id is whose
             bound = _bound(_INSERT_OUTBOX_KEYED, rows)
-            if inline and len({tuple(values) for values in bound}) == 1:
+            if inline and len(bound) <= _KEYED_AT_ONCE and len(
+                    {tuple(values) for values in bound}) == 1:
                 # the same, as one statement of its own per number of messages, run inline
                 statement, flat = _outbox_keyed(bound)
                 returned = run_inline(connection, statement, flat).all()
@@ -286,6 +287,10 @@ def _bound(statement: Any, params: Any) -> Any:
     return crypto.bind_row(table, params)
 
 
+#: at most this many messages in one multi-row INSERT of its own (a unit of work with more,
+#: a broadcast, goes through SQLAlchemy's batches: an SQLite build may allow as few as 32,766
+#: parameters in one statement, and each message has about 24)
+_KEYED_AT_ONCE = 200
 #: (number of messages, their columns) → one multi-row INSERT of the outbox returning each
 #: row's id and key, built once
 _OUTBOX_KEYED: dict[tuple[int, tuple[str, ...]], Any] = {}

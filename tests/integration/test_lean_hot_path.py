@@ -298,3 +298,29 @@ async def test_a_commit_syncs_on_the_loop_while_the_disk_is_fast_and_off_it_when
         assert len(texts) == 90  # every commit committed, wherever it synced
     finally:
         await bot.engine.dispose()
+
+
+@pytest.mark.parametrize("count", [3, 250])
+async def test_many_messages_with_choices_in_one_unit_of_work_keep_their_ids_and_choices(
+        app: KorteLijn, count: int) -> None:
+    """A few messages go in one INSERT of their own; many (a broadcast) in SQLAlchemy's
+    batches: either way each message gets its own id and its own choices."""
+    now = app.clock.now()
+    async with app.new_uow() as uow:
+        for index in range(count):
+            await uow.outbox.add(transport="console", address=f"m{count}", text=f"m {index}",
+                                 now=now, choices=[(f"ja {index}", f"/ok {index}"),
+                                                   (f"nee {index}", f"/nee {index}")])
+        await uow.commit()
+    async with app.new_uow() as uow:
+        rows = list((await uow.session.execute(
+            select(orm.OutboxRow).where(orm.OutboxRow.address == f"m{count}")
+            .order_by(orm.OutboxRow.id))).scalars())
+        choices = (await uow.session.execute(
+            select(orm.OutboxChoice.outbox_id, orm.OutboxChoice.idx, orm.OutboxChoice.command)
+            .where(orm.OutboxChoice.outbox_id.in_([r.id for r in rows])))).all()
+    assert [r.text for r in rows] == [f"m {i}" for i in range(count)]
+    by_message = {(outbox_id, idx): command for outbox_id, idx, command in choices}
+    for index, row in enumerate(rows):
+        assert by_message[(row.id, 0)] == f"/ok {index}"
+        assert by_message[(row.id, 1)] == f"/nee {index}"
