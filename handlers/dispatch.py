@@ -183,7 +183,7 @@ def printable(made: str) -> str:
 
 def shown(given: str) -> str:
     """What a person typed, as an answer may repeat it: printable, and short."""
-    cleaned = "".join(c if c.isprintable() else " " for c in given).strip()
+    cleaned = printable(given.replace("\n", " "))
     return cleaned if len(cleaned) <= SHOWN_LIMIT else cleaned[:SHOWN_LIMIT] + "…"
 
 
