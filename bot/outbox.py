@@ -531,7 +531,6 @@ class DeliveryLoop:
                 if row.kind == MessageKind.DOCUMENT:
                     await self._purge_document(uow, row.id)
             await uow.commit()
-        self._stale = True  # its chat is free again: a message behind it may go now
         if maybe_sent and status == "pending":
             log.warning("outbox %s may have been sent; it is sent again", row.id)
             self.resends += 1
@@ -547,7 +546,6 @@ class DeliveryLoop:
                     next_attempt_at=self._clock.now() + delay, attempt_started_at=None,
                     claimed_by=None, lease_until=None))
             await uow.commit()
-        self._stale = True  # its chat is free again: a message behind it may go now
 
     async def _report_failure(self, uow: UnitOfWork, row: orm.OutboxRow, kind: str,
                               attempts: int) -> None:
